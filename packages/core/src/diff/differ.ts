@@ -1,0 +1,50 @@
+import type { Descriptor } from "../content/descriptor.js";
+import type { Mount } from "../mount/mount.js";
+
+/** Options of {@link Differ.diff}. */
+export interface DiffOptions {
+  /** Abort the diff; no blob becomes visible. */
+  signal?: AbortSignal;
+  /** Media type of the blob to write; default `application/vnd.oci.image.layer.v1.tar`. */
+  mediaType?: string;
+  /** Labels stored with the blob's metadata (unused by the naive differ). */
+  labels?: Record<string, string>;
+}
+
+/** Options of {@link Differ.apply}. */
+export interface ApplyOptions {
+  /** Abort the apply; the target may hold a partial layer and must be discarded. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A Differ computes the changes between two trees as an OCI layer tar and applies such a
+ * tar onto a tree (containerd's `diff.Comparer` and `diff.Applier` in one).
+ *
+ * The layer format is the OCI image-spec's (`layer.md`): added and changed entries as tar
+ * entries, deleted ones as `.wh.<name>` whiteout files, directories whose lower content is
+ * hidden as a `.wh..wh..opq` entry, hardlinks as typeflag `1`, xattrs as
+ * `SCHILY.xattr.<name>` PAX records, device nodes and fifos as their typeflags.
+ *
+ * Core ships a naive differ that works on any mounts by walking both trees; a driver may
+ * export a native one that reads its upper layer directly.
+ */
+export interface Differ {
+  /**
+   * Write the changes that turn `lower` into `upper` as a layer blob into the content store.
+   * `lower` may be empty (`[]`) for a base layer.
+   * @returns the descriptor of the written blob; for uncompressed layers its digest is the
+   *   layer's diff ID. `annotations["io.strata.layer.entries"]` counts the tar entries.
+   */
+  diff(lower: Mount[], upper: Mount[], opts?: DiffOptions): Promise<Descriptor>;
+
+  /**
+   * Unpack the layer blob `desc` (read from the content store, decompressed per its media
+   * type) onto the tree behind `mounts`, honouring whiteouts and opaque markers. Entries
+   * that would land outside the tree are rejected.
+   * @returns the uncompressed layer's descriptor: digest = diff ID, size = tar bytes.
+   * @throws NotFoundError when the blob is not in the content store.
+   * @throws InvalidArgumentError when the blob is not a valid layer or does not verify.
+   */
+  apply(desc: Descriptor, mounts: Mount[], opts?: ApplyOptions): Promise<Descriptor>;
+}
