@@ -1,0 +1,250 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, type ReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { inject, injectable } from "tsyringe";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { Tokens } from "../tokens.js";
+import { assertDigest, digestHex } from "./digest.js";
+
+/** What the content store knows of a blob. */
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/** The digest and size a written blob must have; both optional. */
+export interface Expected {
+  digest?: string;
+  size?: number;
+}
+
+/**
+ * An in-progress blob write. Bytes go to a private temporary file while their sha256 is
+ * computed; `commit` verifies digest and size, fsyncs and renames the file into place, so
+ * a blob that fails verification never becomes visible. Concurrent writers of the same
+ * blob are safe: each has its own temporary file and the rename is atomic.
+ */
+export class ContentWriter {
+  private readonly hash = createHash("sha256");
+  private written = 0;
+  private done = false;
+
+  /** @internal use {@link ContentStore.writer}. */
+  constructor(
+    private readonly store: ContentStore,
+    private readonly tmpPath: string,
+    private readonly fh: fs.FileHandle,
+    private readonly expected: Expected,
+  ) {}
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.written;
+  }
+
+  /** Append bytes. */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    this.written += chunk.length;
+    if (this.expected.size !== undefined && this.written > this.expected.size) {
+      await this.abort();
+      throw new InvalidArgumentError(
+        `blob ${this.expected.digest ?? ""}: more data than the expected ${this.expected.size} bytes`,
+      );
+    }
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  /**
+   * Verify and publish the blob.
+   * @throws InvalidArgumentError when the digest or size does not match what was expected;
+   *   the temporary file is removed and nothing becomes visible.
+   */
+  async commit(): Promise<BlobInfo> {
+    if (this.done) throw new InvalidArgumentError("content writer: already committed or aborted");
+    const digest = `sha256:${this.hash.digest("hex")}`;
+    const { expected } = this;
+    if (expected.size !== undefined && expected.size !== this.written) {
+      await this.abort();
+      throw new InvalidArgumentError(
+        `blob ${expected.digest ?? digest}: size mismatch: expected ${expected.size} bytes, got ${this.written}`,
+      );
+    }
+    if (expected.digest !== undefined && expected.digest !== digest) {
+      await this.abort();
+      throw new InvalidArgumentError(
+        `blob ${expected.digest}: digest mismatch: content hashes to ${digest}`,
+      );
+    }
+    this.done = true;
+    await this.fh.sync();
+    await this.fh.close();
+    const final = this.store.blobPath(digest);
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    await fs.rename(this.tmpPath, final);
+    return { digest, size: this.written };
+  }
+
+  /** Drop the write; nothing becomes visible. Idempotent. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => {});
+    await fs.rm(this.tmpPath, { force: true });
+  }
+}
+
+/**
+ * The content store: immutable blobs named by digest under `<root>/content/blobs/sha256/`,
+ * written through `<root>/content/ingest/` (containerd's local content store).
+ */
+@injectable()
+export class ContentStore {
+  readonly dir: string;
+
+  constructor(@inject(Tokens.StoreRoot) root: string) {
+    this.dir = path.join(root, "content");
+  }
+
+  /** Path a blob lives at (whether or not it exists). */
+  blobPath(digest: string): string {
+    return path.join(this.dir, "blobs", "sha256", digestHex(digest));
+  }
+
+  /** Whether the blob exists. */
+  async has(digest: string): Promise<boolean> {
+    try {
+      await fs.access(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Digest and size of a stored blob.
+   * @throws NotFoundError when it is not stored.
+   */
+  async info(digest: string): Promise<BlobInfo> {
+    try {
+      const st = await fs.stat(this.blobPath(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      throw notFound(digest, err);
+    }
+  }
+
+  /**
+   * Open a stored blob for reading.
+   * @throws NotFoundError when it is not stored.
+   */
+  async open(digest: string): Promise<ReadStream> {
+    await this.info(digest);
+    return createReadStream(this.blobPath(digest));
+  }
+
+  /**
+   * Read a whole (small) blob and check that it still hashes to its name.
+   * @throws NotFoundError when it is not stored.
+   * @throws InvalidArgumentError when its bytes no longer match its digest (a tampered blob).
+   */
+  async readVerified(digest: string): Promise<Buffer> {
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(this.blobPath(digest));
+    } catch (err) {
+      throw notFound(digest, err);
+    }
+    const actual = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
+    if (actual !== digest) {
+      throw new InvalidArgumentError(`blob ${digest}: content does not match its digest (hashes to ${actual})`);
+    }
+    return buf;
+  }
+
+  /** Start writing a blob. Call `commit` or `abort` on the result. */
+  async writer(expected: Expected = {}): Promise<ContentWriter> {
+    if (expected.digest !== undefined) assertDigest(expected.digest);
+    const ingest = path.join(this.dir, "ingest");
+    await fs.mkdir(ingest, { recursive: true });
+    const tmp = path.join(ingest, `${process.pid}-${randomBytes(8).toString("hex")}`);
+    const fh = await fs.open(tmp, "wx", 0o644);
+    return new ContentWriter(this, tmp, fh, expected);
+  }
+
+  /**
+   * Write all bytes of `source` as one blob, verified against `expected`.
+   * When `expected.digest` is already stored the source is still consumed and verified.
+   */
+  async ingest(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected: Expected = {}): Promise<BlobInfo> {
+    const w = await this.writer(expected);
+    try {
+      for await (const chunk of source) await w.write(chunk);
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+    return w.commit();
+  }
+
+  /** Write a buffer as a blob. */
+  async put(data: Uint8Array, expected: Expected = {}): Promise<BlobInfo> {
+    return this.ingest([data], expected);
+  }
+
+  /** Delete a blob; a missing blob is not an error. */
+  async delete(digest: string): Promise<void> {
+    await fs.rm(this.blobPath(digest), { force: true });
+  }
+
+  /** Every stored blob. */
+  async *list(): AsyncIterable<BlobInfo> {
+    const dir = path.join(this.dir, "blobs", "sha256");
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const hex of names.sort()) {
+      const st = await fs.stat(path.join(dir, hex)).catch(() => undefined);
+      if (st) yield { digest: `sha256:${hex}`, size: st.size };
+    }
+  }
+
+  /** Remove temporary files left by writers that died; returns how many were removed. */
+  async cleanIngest(olderThanMs = 0): Promise<number> {
+    const ingest = path.join(this.dir, "ingest");
+    let n = 0;
+    for (const name of await fs.readdir(ingest).catch(() => [] as string[])) {
+      const p = path.join(ingest, name);
+      const pid = Number(name.split("-")[0]);
+      const st = await fs.stat(p).catch(() => undefined);
+      if (!st) continue;
+      const alive = Number.isInteger(pid) && pid > 0 && processAlive(pid);
+      if (!alive && Date.now() - st.mtimeMs >= olderThanMs) {
+        await fs.rm(p, { force: true });
+        n++;
+      }
+    }
+    return n;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function notFound(digest: string, cause: unknown): NotFoundError {
+  return new NotFoundError(`blob ${digest}: not found`, { cause });
+}

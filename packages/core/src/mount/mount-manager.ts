@@ -1,0 +1,123 @@
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { injectAll, injectable } from "tsyringe";
+import { InvalidArgumentError, NotSupportedError } from "../errors.js";
+import { Tokens } from "../tokens.js";
+import { run } from "../util/exec.js";
+import { isReadOnly, type Mount, type MountHandler } from "./mount.js";
+
+/**
+ * Performs the mounts drivers describe (drivers never mount anything themselves).
+ *
+ * `bind` and `overlay` are built in; other types go to the {@link MountHandler} registered
+ * for them. A writable bind of a single directory is not mounted at all when the caller
+ * only needs a path ({@link withTempMount}): the source directory is the tree.
+ */
+@injectable()
+export class MountManager {
+  private readonly handlers: Map<string, MountHandler>;
+
+  constructor(@injectAll(Tokens.MountHandler, { isOptional: true }) handlers: MountHandler[] = []) {
+    this.handlers = new Map((handlers ?? []).map((h) => [h.type, h]));
+  }
+
+  /** Add a handler (used by tests and drivers loaded after construction). */
+  addHandler(h: MountHandler): void {
+    this.handlers.set(h.type, h);
+  }
+
+  /**
+   * Mount `mounts` (in order) on `target`, which must exist.
+   * @throws NotSupportedError for a type with no handler.
+   */
+  async mount(mounts: readonly Mount[], target: string): Promise<void> {
+    const done: string[] = [];
+    try {
+      for (const m of mounts) {
+        const where = m.target ? path.join(target, m.target) : target;
+        await this.mountOne(m, where);
+        done.push(where);
+      }
+    } catch (err) {
+      for (const where of done.reverse()) await this.unmount(where).catch(() => {});
+      throw err;
+    }
+  }
+
+  private async mountOne(m: Mount, target: string): Promise<void> {
+    const h = this.handlers.get(m.type);
+    if (h) return h.mount(m, target);
+    if (m.type === "bind") {
+      const recursive = m.options.includes("rbind");
+      await run("mount", [recursive ? "--rbind" : "--bind", m.source, target]);
+      if (isReadOnly(m)) {
+        try {
+          await run("mount", ["-o", "remount,bind,ro", target]);
+        } catch (err) {
+          await run("umount", [target]).catch(() => {});
+          throw err;
+        }
+      }
+      return;
+    }
+    if (m.type === "overlay") {
+      await run("mount", ["-t", "overlay", m.source || "overlay", "-o", m.options.join(","), target]);
+      return;
+    }
+    throw new NotSupportedError(`mount type "${m.type}": no handler registered`);
+  }
+
+  /** Unmount whatever is mounted at `target` (lazily when busy). */
+  async unmount(target: string): Promise<void> {
+    for (const h of this.handlers.values()) {
+      if (await isMountedBy(target, h.type)) return h.unmount(target);
+    }
+    try {
+      await run("umount", [target]);
+    } catch {
+      await run("umount", ["-l", target]);
+    }
+  }
+
+  /**
+   * Run `fn` with the tree behind `mounts` available as a directory, then unmount.
+   * A single writable bind needs no mount: `fn` gets its source directly.
+   * An empty list means an empty tree (a base layer's lower side).
+   */
+  async withTempMount<T>(mounts: readonly Mount[], fn: (dir: string) => Promise<T>): Promise<T> {
+    const only = mounts[0];
+    if (mounts.length === 1 && only && only.type === "bind" && !only.target && !isReadOnly(only)) {
+      return fn(only.source);
+    }
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "strata-mnt-"));
+    try {
+      if (mounts.length === 0) return await fn(dir);
+      if (mounts.some((m) => m.target && path.isAbsolute(m.target) === false && m.target.includes(".."))) {
+        throw new InvalidArgumentError("mount target escapes the mount root");
+      }
+      await this.mount(mounts, dir);
+      try {
+        return await fn(dir);
+      } finally {
+        await this.unmount(dir);
+      }
+    } finally {
+      await fs.rmdir(dir).catch(() => {});
+    }
+  }
+}
+
+/** Whether `/proc/self/mountinfo` shows a mount of filesystem type `type` at `target`. */
+async function isMountedBy(target: string, type: string): Promise<boolean> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const abs = path.resolve(target);
+  for (const line of info.split("\n")) {
+    const [pre, post] = line.split(" - ");
+    if (!pre || !post) continue;
+    const mountPoint = pre.split(" ")[4];
+    const fstype = post.split(" ")[0];
+    if (mountPoint === abs && fstype === type) return true;
+  }
+  return false;
+}
