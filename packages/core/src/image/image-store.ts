@@ -1,0 +1,372 @@
+import * as fs from "node:fs";
+import { inject, injectable } from "tsyringe";
+import { ContentStore } from "../content/content-store.js";
+import type { Descriptor } from "../content/descriptor.js";
+import { chainIds, sha256Digest } from "../content/digest.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import { MetadataStore, type Db } from "../metadata/metadata-store.js";
+import { importRootfs } from "./image-importer.js";
+import { imageInspect } from "./image-inspect.js";
+import type { ImageConfig, ImageHistoryItem, ImageManifest, ImageRecord, ImportOptions, LayerRecord, RemovedItem } from "./image-types.js";
+import { LayerUnpacker } from "./layer-unpacker.js";
+import { MediaTypes } from "./media-types.js";
+import { familiarString, fullName, parseReference, parseTagTarget, referenceString, withDefaultTag, type Reference } from "./reference.js";
+
+/** What {@link ImageStore.addImage} needs to record an image. */
+export interface NewImage {
+  /** The config's exact bytes (the image ID is their digest). */
+  config: Uint8Array;
+  /** Layers bottom first; their blobs must already be in the content store. */
+  layers: { diffId: string; blob: Descriptor; size: number }[];
+  /** The manifest's bytes when the image came with one (pull, load); else one is made. */
+  manifest?: Uint8Array;
+  /** Tags to point at the image. */
+  tags?: Reference[];
+  /** Parent image (commit, build). */
+  parent?: string;
+}
+
+interface ImageRow {
+  id: string;
+  manifest_digest: string;
+  created: string;
+  size: number;
+  parent: string | null;
+  last_tag_time: string | null;
+}
+
+const ID_PREFIX_RE = /^(sha256:)?[a-f0-9]{1,64}$/;
+
+/**
+ * The image store: images, their tags and layers, driver-independent. Blobs live in the
+ * content store; the metadata database links them. Every change is one transaction, and
+ * blobs an image no longer needs are deleted inside the same transaction that forgets it,
+ * so a concurrent writer never links a blob that is being deleted.
+ */
+@injectable()
+export class ImageStore {
+  constructor(
+    @inject(ContentStore) readonly content: ContentStore,
+    @inject(MetadataStore) private readonly meta: MetadataStore,
+    @inject(LayerUnpacker) readonly unpacker: LayerUnpacker,
+  ) {}
+
+  /** Import a root filesystem tarball as a one-layer image (`docker import`). */
+  importImage(source: AsyncIterable<Uint8Array>, opts: ImportOptions): Promise<ImageRecord> {
+    return importRootfs(this, source, opts);
+  }
+
+  /**
+   * Record an image whose blobs are in the content store: writes its config (and a docker
+   * schema 2 manifest when none is given), links layers and tags, in one transaction.
+   * @throws FailedPreconditionError when a layer blob vanished meanwhile (a concurrent rmi).
+   */
+  async addImage(img: NewImage): Promise<ImageRecord> {
+    const configInfo = await this.content.put(img.config);
+    const config = JSON.parse(Buffer.from(img.config).toString("utf8")) as ImageConfig;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== img.layers.length || diffIds.some((d, i) => d !== img.layers[i]!.diffId)) {
+      throw new InvalidArgumentError(`image ${configInfo.digest}: config diff_ids do not match its layers`);
+    }
+    const manifestBytes =
+      img.manifest ??
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaTypes.DockerManifest,
+          config: { mediaType: MediaTypes.DockerConfig, size: configInfo.size, digest: configInfo.digest },
+          layers: img.layers.map((l) => ({ mediaType: l.blob.mediaType, size: l.blob.size, digest: l.blob.digest })),
+        } satisfies ImageManifest),
+      );
+    const manifestInfo = await this.content.put(manifestBytes);
+    const chains = chainIds(diffIds);
+    const id = configInfo.digest;
+    const now = new Date().toISOString();
+    const size = img.layers.reduce((n, l) => n + l.size, 0);
+    this.meta.write((db) => {
+      for (const d of [configInfo.digest, manifestInfo.digest, ...img.layers.map((l) => l.blob.digest)]) {
+        if (!this.blobExistsSync(d)) {
+          throw new FailedPreconditionError(`blob ${d}: removed while the image was being stored; try again`);
+        }
+      }
+      db.prepare(
+        "INSERT OR IGNORE INTO images(id, manifest_digest, created, size, parent, added) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(id, manifestInfo.digest, config.created ?? new Date(0).toISOString(), size, img.parent ?? null, now);
+      const addLayer = db.prepare(
+        "INSERT OR IGNORE INTO layers(diff_id, blob_digest, blob_media_type, blob_size, size) VALUES (?, ?, ?, ?, ?)",
+      );
+      const addImageLayer = db.prepare("INSERT OR IGNORE INTO image_layers(image_id, idx, diff_id, chain_id) VALUES (?, ?, ?, ?)");
+      const addBlob = db.prepare("INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES (?, ?)");
+      img.layers.forEach((l, i) => {
+        addLayer.run(l.diffId, l.blob.digest, l.blob.mediaType, l.blob.size, l.size);
+        addImageLayer.run(id, i, l.diffId, chains[i]);
+        addBlob.run(id, l.blob.digest);
+      });
+      addBlob.run(id, configInfo.digest);
+      addBlob.run(id, manifestInfo.digest);
+      for (const t of img.tags ?? []) this.setTag(db, t, id, now);
+    });
+    return this.resolve(id);
+  }
+
+  private blobExistsSync(digest: string): boolean {
+    try {
+      return fs.statSync(this.content.blobPath(digest)).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  private setTag(db: Db, ref: Reference, id: string, now: string): void {
+    db.prepare(
+      "INSERT INTO tags(name, image_id, created) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, created = excluded.created",
+    ).run(referenceString(withDefaultTag(ref)), id, now);
+    db.prepare("UPDATE images SET last_tag_time = ? WHERE id = ?").run(now, id);
+  }
+
+  /** Every image, newest first. */
+  async list(): Promise<ImageRecord[]> {
+    const rows = this.meta.read((db) => db.prepare("SELECT * FROM images ORDER BY created DESC, id").all() as ImageRow[]);
+    const out: ImageRecord[] = [];
+    for (const r of rows) out.push(await this.load(r));
+    return out;
+  }
+
+  /** Number of images. */
+  count(): number {
+    return (this.meta.db.prepare("SELECT count(*) AS n FROM images").get() as { n: number }).n;
+  }
+
+  /**
+   * Find an image by reference (`busybox`, `busybox:1`, `x@sha256:…`), full ID or unique
+   * ID prefix, as docker resolves them.
+   * @throws NotFoundError `No such image: <input>`.
+   */
+  async resolve(input: string): Promise<ImageRecord> {
+    const row = this.meta.read((db) => this.findRow(db, input));
+    if (!row) throw new NotFoundError(`No such image: ${notFoundName(input)}`);
+    return this.load(row);
+  }
+
+  private findRow(db: Db, input: string): ImageRow | undefined {
+    let ref: Reference | undefined;
+    try {
+      ref = parseReference(input);
+    } catch {
+      ref = undefined;
+    }
+    if (ref) {
+      const name = referenceString(withDefaultTag(ref));
+      const byTag = ref.digest
+        ? (db.prepare("SELECT i.* FROM repo_digests r JOIN images i ON i.id = r.image_id WHERE r.name = ?").get(
+            referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest }),
+          ) as ImageRow | undefined)
+        : (db.prepare("SELECT i.* FROM tags t JOIN images i ON i.id = t.image_id WHERE t.name = ?").get(name) as
+            | ImageRow
+            | undefined);
+      if (byTag) return byTag;
+    }
+    if (ID_PREFIX_RE.test(input)) {
+      const hex = input.replace(/^sha256:/, "");
+      const rows = db.prepare("SELECT * FROM images WHERE id >= ? AND id < ? LIMIT 2").all(`sha256:${hex}`, `sha256:${hex}g`) as ImageRow[];
+      if (rows.length === 1) return rows[0];
+      if (rows.length > 1) throw new InvalidArgumentError(`image ID prefix "${input}" is ambiguous`);
+    }
+    return undefined;
+  }
+
+  private async load(row: ImageRow): Promise<ImageRecord> {
+    const config = JSON.parse((await this.content.readVerified(row.id)).toString("utf8")) as ImageConfig;
+    const { tags, digests, layers } = this.meta.read((db) => ({
+      tags: (db.prepare("SELECT name FROM tags WHERE image_id = ?").all(row.id) as { name: string }[]).map((r) => r.name),
+      digests: (db.prepare("SELECT name FROM repo_digests WHERE image_id = ?").all(row.id) as { name: string }[]).map((r) => r.name),
+      layers: db
+        .prepare(
+          "SELECT il.diff_id, il.chain_id, l.blob_digest, l.blob_media_type, l.blob_size, l.size FROM image_layers il JOIN layers l ON l.diff_id = il.diff_id WHERE il.image_id = ? ORDER BY il.idx",
+        )
+        .all(row.id) as { diff_id: string; chain_id: string; blob_digest: string; blob_media_type: string; blob_size: number; size: number }[],
+    }));
+    const familiar = (n: string) => familiarString(parseReference(n));
+    const rec: ImageRecord = {
+      id: row.id,
+      config,
+      manifestDigest: row.manifest_digest,
+      size: row.size,
+      created: new Date(row.created),
+      repoTags: tags.map(familiar).sort(),
+      repoDigests: digests.map(familiar).sort(),
+      layers: layers.map(
+        (l): LayerRecord => ({
+          diffId: l.diff_id,
+          chainId: l.chain_id,
+          blob: { mediaType: l.blob_media_type, digest: l.blob_digest, size: l.blob_size },
+          size: l.size,
+        }),
+      ),
+    };
+    if (row.parent) rec.parent = row.parent;
+    if (row.last_tag_time) rec.lastTagTime = new Date(row.last_tag_time);
+    return rec;
+  }
+
+  /**
+   * Point `target` (`REPOSITORY[:TAG]`) at the image `source` names (`docker tag`).
+   * @throws InvalidArgumentError for a malformed target; NotFoundError for a missing source.
+   */
+  async tag(source: string, target: string): Promise<void> {
+    const ref = parseTagTarget(target);
+    const img = await this.resolve(source);
+    this.meta.write((db) => {
+      if (!db.prepare("SELECT 1 FROM images WHERE id = ?").get(img.id)) {
+        throw new NotFoundError(`No such image: ${notFoundName(source)}`);
+      }
+      this.setTag(db, ref, img.id, new Date().toISOString());
+    });
+  }
+
+  /**
+   * Remove a tag, or an image (`docker rmi`): untags the reference given; when the image
+   * has no tags left (or `force`), deletes it and the blobs no other image needs.
+   * @throws NotFoundError when nothing matches.
+   * @throws FailedPreconditionError for an ID that several repositories reference (without
+   *   `force`), or an image a container uses.
+   */
+  async remove(input: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<RemovedItem[]> {
+    const out: RemovedItem[] = [];
+    const blobsToDelete: string[] = [];
+    this.meta.write((db) => {
+      const row = this.findRow(db, input);
+      if (!row) throw new NotFoundError(`No such image: ${notFoundName(input)}`);
+      const names = [
+        ...(db.prepare("SELECT name FROM tags WHERE image_id = ? ORDER BY name").all(row.id) as { name: string }[]),
+        ...(db.prepare("SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name").all(row.id) as { name: string }[]),
+      ].map((r) => r.name);
+      const byName = names.find((n) => n === canonicalName(input));
+      const user = db.prepare("SELECT id FROM containers WHERE image_id = ? LIMIT 1").get(row.id) as { id: string } | undefined;
+      const untag = (n: string) => {
+        db.prepare("DELETE FROM tags WHERE name = ?").run(n);
+        db.prepare("DELETE FROM repo_digests WHERE name = ?").run(n);
+        out.push({ untagged: familiarString(parseReference(n)) });
+      };
+      if (byName) {
+        // Removing by name untags that name; the image goes with its last name.
+        if (user && names.length === 1 && !opts.force) {
+          throw new FailedPreconditionError(
+            `conflict: unable to remove repository reference "${input}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortId(row.id)}`,
+          );
+        }
+        untag(byName);
+        if (names.length > 1) return;
+      } else {
+        const repos = new Set(names.map((n) => fullName(parseReference(n))));
+        if (repos.size > 1 && !opts.force) {
+          throw new FailedPreconditionError(
+            `conflict: unable to delete ${shortId(row.id)} (must be forced) - image is referenced in multiple repositories`,
+          );
+        }
+        if (user && !opts.force) {
+          throw new FailedPreconditionError(
+            `conflict: unable to delete ${shortId(row.id)} (must be forced) - image is being used by stopped container ${user.id.slice(0, 12)}`,
+          );
+        }
+        for (const n of names) untag(n);
+      }
+      if (user) return; // forced untag of an image in use: docker keeps the image itself
+      const layers = db.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC").all(row.id) as { chain_id: string }[];
+      const blobs = (db.prepare("SELECT digest FROM image_blobs WHERE image_id = ?").all(row.id) as { digest: string }[]).map((r) => r.digest);
+      db.prepare("DELETE FROM images WHERE id = ?").run(row.id);
+      out.push({ deleted: row.id });
+      for (const { chain_id } of layers) {
+        const still = db.prepare("SELECT 1 FROM image_layers WHERE chain_id = ? LIMIT 1").get(chain_id);
+        if (!still) {
+          out.push({ deleted: chain_id });
+          db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
+        }
+      }
+      db.prepare("DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)").run();
+      for (const d of blobs) {
+        if (!db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d)) blobsToDelete.push(d);
+      }
+      // Delete blob files while holding the write lock: a concurrent addImage checks that its
+      // blobs exist inside its own transaction, after this one commits.
+      for (const d of blobsToDelete) fs.rmSync(this.content.blobPath(d), { force: true });
+    });
+    if (!opts.noPrune && out.some((o) => "deleted" in o)) await this.unpacker.prune();
+    return out;
+  }
+
+  /** The image's history, newest first, as `docker history` shows it. */
+  async history(input: string): Promise<ImageHistoryItem[]> {
+    const img = await this.resolve(input);
+    const hist = img.config.history ?? [];
+    // Which history entry each known ancestor image ends at.
+    const ids = new Map<number, { id: string; tags: string[] }>();
+    let cur: ImageRecord | undefined = img;
+    while (cur) {
+      ids.set((cur.config.history ?? []).length - 1, { id: cur.id, tags: cur.repoTags });
+      cur = cur.parent ? await this.resolve(cur.parent).catch(() => undefined) : undefined;
+    }
+    const items: ImageHistoryItem[] = [];
+    let layerIdx = 0;
+    hist.forEach((h, i) => {
+      const size = h.empty_layer ? 0 : (img.layers[layerIdx++]?.size ?? 0);
+      const known = ids.get(i);
+      items.push({
+        id: known?.id ?? "<missing>",
+        created: new Date(h.created ?? 0),
+        createdBy: h.created_by ?? "",
+        size,
+        comment: h.comment ?? "",
+        tags: known?.tags ?? [],
+      });
+    });
+    return items.reverse();
+  }
+
+  /** The image in docker's `image inspect` JSON shape. */
+  async inspect(input: string): Promise<Record<string, unknown>> {
+    const img = await this.resolve(input);
+    return imageInspect(img, { Name: this.unpacker.driverName, Data: null });
+  }
+
+  /** Image IDs of every image, for `images -q` style listings and GC. */
+  allIds(): string[] {
+    return (this.meta.db.prepare("SELECT id FROM images").all() as { id: string }[]).map((r) => r.id);
+  }
+
+  /** The stored manifest of an image. */
+  async manifest(img: ImageRecord): Promise<ImageManifest> {
+    return JSON.parse((await this.content.readVerified(img.manifestDigest)).toString("utf8")) as ImageManifest;
+  }
+
+  /** Digest of arbitrary bytes, re-exported for callers that build configs. */
+  static digestOf(data: Uint8Array | string): string {
+    return sha256Digest(data);
+  }
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, "").slice(0, 12);
+}
+
+/** docker prints `No such image: busybox:latest` for a reference without a tag. */
+function notFoundName(input: string): string {
+  try {
+    if (ID_PREFIX_RE.test(input) && input.length >= 12) return input;
+    return familiarString(withDefaultTag(parseReference(input)));
+  } catch {
+    return input;
+  }
+}
+
+/** The stored (fully qualified) name a user's reference stands for, or undefined. */
+function canonicalName(input: string): string | undefined {
+  try {
+    const ref = parseReference(input);
+    return ref.digest
+      ? referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest })
+      : referenceString(withDefaultTag(ref));
+  } catch {
+    return undefined;
+  }
+}
