@@ -162,7 +162,9 @@ export class ContentStore {
     }
     const actual = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
     if (actual !== digest) {
-      throw new InvalidArgumentError(`blob ${digest}: content does not match its digest (hashes to ${actual})`);
+      throw new InvalidArgumentError(
+        `blob ${digest}: content does not match its digest (hashes to ${actual})`,
+      );
     }
     return buf;
   }
@@ -181,7 +183,10 @@ export class ContentStore {
    * Write all bytes of `source` as one blob, verified against `expected`.
    * When `expected.digest` is already stored the source is still consumed and verified.
    */
-  async ingest(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected: Expected = {}): Promise<BlobInfo> {
+  async ingest(
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    expected: Expected = {},
+  ): Promise<BlobInfo> {
     const w = await this.writer(expected);
     try {
       for await (const chunk of source) await w.write(chunk);

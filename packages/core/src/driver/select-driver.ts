@@ -27,7 +27,12 @@ export interface SelectDriverOptions {
 }
 
 function contextFor(m: DriverModule, o: SelectDriverOptions): DriverContext {
-  return { name: m.name, storeRoot: o.storeRoot, root: path.join(o.storeRoot, m.name), options: o.options ?? {} };
+  return {
+    name: m.name,
+    storeRoot: o.storeRoot,
+    root: path.join(o.storeRoot, m.name),
+    options: o.options ?? {},
+  };
 }
 
 function checkVersion(m: DriverModule): void {
@@ -50,7 +55,10 @@ export async function selectDriver(o: SelectDriverOptions): Promise<DriverSelect
   const known = [...byName.keys()].sort().join(", ");
   if (o.requested !== undefined) {
     const m = byName.get(o.requested);
-    if (!m) throw new InvalidArgumentError(`unknown storage driver "${o.requested}" (available: ${known})`);
+    if (!m)
+      throw new InvalidArgumentError(
+        `unknown storage driver "${o.requested}" (available: ${known})`,
+      );
     checkVersion(m);
     const context = contextFor(m, o);
     await m.probe(context);

@@ -104,14 +104,18 @@ function splitWords(s: string): string[] {
  * container config, as `docker import --change` and `docker commit --change` do.
  * @throws InvalidArgumentError for an instruction docker does not allow there or bad args.
  */
-export function applyConfigChanges(base: ContainerConfig, changes: readonly string[]): ContainerConfig {
+export function applyConfigChanges(
+  base: ContainerConfig,
+  changes: readonly string[],
+): ContainerConfig {
   const cfg: ContainerConfig = structuredClone(base);
   for (const change of changes) {
     const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(change);
     if (!m) continue;
     const instr = m[1]!.toUpperCase();
     const args = m[2]!.trim();
-    if (!ALLOWED.has(instr)) throw new InvalidArgumentError(`${m[1]} is not a valid change command`);
+    if (!ALLOWED.has(instr))
+      throw new InvalidArgumentError(`${m[1]} is not a valid change command`);
     const shell = cfg.Shell ?? ["/bin/sh", "-c"];
     switch (instr) {
       case "CMD":
@@ -139,7 +143,8 @@ export function applyConfigChanges(base: ContainerConfig, changes: readonly stri
       case "EXPOSE": {
         const ports = { ...(cfg.ExposedPorts ?? {}) };
         for (const p of splitWords(args)) {
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new InvalidArgumentError(`EXPOSE: invalid port "${p}"`);
+          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p))
+            throw new InvalidArgumentError(`EXPOSE: invalid port "${p}"`);
           ports[p.includes("/") ? p.toLowerCase() : `${p}/tcp`] = {};
         }
         cfg.ExposedPorts = ports;
@@ -155,7 +160,9 @@ export function applyConfigChanges(base: ContainerConfig, changes: readonly stri
         cfg.User = args;
         break;
       case "WORKDIR":
-        cfg.WorkingDir = args.startsWith("/") ? args : `${(cfg.WorkingDir || "/").replace(/\/$/, "")}/${args}`;
+        cfg.WorkingDir = args.startsWith("/")
+          ? args
+          : `${(cfg.WorkingDir || "/").replace(/\/$/, "")}/${args}`;
         break;
       case "STOPSIGNAL":
         cfg.StopSignal = args;

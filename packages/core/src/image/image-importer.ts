@@ -11,7 +11,15 @@ import { parseTagTarget } from "./reference.js";
 
 /** The OCI architecture name of this machine (`amd64`, `arm64`, …). */
 export function hostArchitecture(): string {
-  const map: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const map: Record<string, string> = {
+    x64: "amd64",
+    ia32: "386",
+    arm64: "arm64",
+    arm: "arm",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+    riscv64: "riscv64",
+  };
   return map[process.arch] ?? process.arch;
 }
 
@@ -53,7 +61,9 @@ async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<
   if (head.length === 0) throw new InvalidArgumentError("import: the input is empty");
   const kind = head.length >= 6 ? sniffCompression(head) : "none";
   if (kind === "zstd" || kind === "bzip2" || kind === "xz") {
-    throw new InvalidArgumentError(`import: ${kind}-compressed input is not supported yet; use a plain or gzip tar`);
+    throw new InvalidArgumentError(
+      `import: ${kind}-compressed input is not supported yet; use a plain or gzip tar`,
+    );
   }
   async function* rest(): AsyncGenerator<Buffer> {
     yield head;
@@ -68,7 +78,10 @@ async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<
   try {
     for await (const chunk of gunzip) yield chunk as Buffer;
   } catch (err) {
-    throw new InvalidArgumentError(`import: the gzip stream is corrupt: ${(err as Error).message}`, { cause: err });
+    throw new InvalidArgumentError(
+      `import: the gzip stream is corrupt: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -100,7 +113,11 @@ export async function importRootfs(
   });
   const parsed = new Promise<void>((resolve, reject) => {
     extract.on("finish", resolve);
-    extract.on("error", (err) => reject(new InvalidArgumentError(`import: not a valid tar archive: ${err.message}`, { cause: err })));
+    extract.on("error", (err) =>
+      reject(
+        new InvalidArgumentError(`import: not a valid tar archive: ${err.message}`, { cause: err }),
+      ),
+    );
   });
   parsed.catch(() => {});
   let blob: { digest: string; size: number };

@@ -9,7 +9,10 @@ const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
  * RepoDigests, Parent, Comment, Created, DockerVersion, Author, Config, Architecture,
  * Variant (when set), Os, Size, GraphDriver, RootFS, Metadata.
  */
-export function imageInspect(img: ImageRecord, graphDriver: { Name: string; Data: Record<string, string> | null }): Record<string, unknown> {
+export function imageInspect(
+  img: ImageRecord,
+  graphDriver: { Name: string; Data: Record<string, string> | null },
+): Record<string, unknown> {
   const c = img.config;
   const out: Record<string, unknown> = {
     Id: img.id,

@@ -4,13 +4,29 @@ import { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
 import { chainIds, sha256Digest } from "../content/digest.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
-import { MetadataStore, type Db } from "../metadata/metadata-store.js";
+import { type Db, MetadataStore } from "../metadata/metadata-store.js";
 import { importRootfs } from "./image-importer.js";
 import { imageInspect } from "./image-inspect.js";
-import type { ImageConfig, ImageHistoryItem, ImageManifest, ImageRecord, ImportOptions, LayerRecord, RemovedItem } from "./image-types.js";
+import type {
+  ImageConfig,
+  ImageHistoryItem,
+  ImageManifest,
+  ImageRecord,
+  ImportOptions,
+  LayerRecord,
+  RemovedItem,
+} from "./image-types.js";
 import { LayerUnpacker } from "./layer-unpacker.js";
 import { MediaTypes } from "./media-types.js";
-import { familiarString, fullName, parseReference, parseTagTarget, referenceString, withDefaultTag, type Reference } from "./reference.js";
+import {
+  familiarString,
+  fullName,
+  parseReference,
+  parseTagTarget,
+  type Reference,
+  referenceString,
+  withDefaultTag,
+} from "./reference.js";
 
 /** What {@link ImageStore.addImage} needs to record an image. */
 export interface NewImage {
@@ -65,8 +81,13 @@ export class ImageStore {
     const configInfo = await this.content.put(img.config);
     const config = JSON.parse(Buffer.from(img.config).toString("utf8")) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== img.layers.length || diffIds.some((d, i) => d !== img.layers[i]!.diffId)) {
-      throw new InvalidArgumentError(`image ${configInfo.digest}: config diff_ids do not match its layers`);
+    if (
+      diffIds.length !== img.layers.length ||
+      diffIds.some((d, i) => d !== img.layers[i]!.diffId)
+    ) {
+      throw new InvalidArgumentError(
+        `image ${configInfo.digest}: config diff_ids do not match its layers`,
+      );
     }
     const manifestBytes =
       img.manifest ??
@@ -74,8 +95,16 @@ export class ImageStore {
         JSON.stringify({
           schemaVersion: 2,
           mediaType: MediaTypes.DockerManifest,
-          config: { mediaType: MediaTypes.DockerConfig, size: configInfo.size, digest: configInfo.digest },
-          layers: img.layers.map((l) => ({ mediaType: l.blob.mediaType, size: l.blob.size, digest: l.blob.digest })),
+          config: {
+            mediaType: MediaTypes.DockerConfig,
+            size: configInfo.size,
+            digest: configInfo.digest,
+          },
+          layers: img.layers.map((l) => ({
+            mediaType: l.blob.mediaType,
+            size: l.blob.size,
+            digest: l.blob.digest,
+          })),
         } satisfies ImageManifest),
       );
     const manifestInfo = await this.content.put(manifestBytes);
@@ -84,19 +113,36 @@ export class ImageStore {
     const now = new Date().toISOString();
     const size = img.layers.reduce((n, l) => n + l.size, 0);
     this.meta.write((db) => {
-      for (const d of [configInfo.digest, manifestInfo.digest, ...img.layers.map((l) => l.blob.digest)]) {
+      for (const d of [
+        configInfo.digest,
+        manifestInfo.digest,
+        ...img.layers.map((l) => l.blob.digest),
+      ]) {
         if (!this.blobExistsSync(d)) {
-          throw new FailedPreconditionError(`blob ${d}: removed while the image was being stored; try again`);
+          throw new FailedPreconditionError(
+            `blob ${d}: removed while the image was being stored; try again`,
+          );
         }
       }
       db.prepare(
         "INSERT OR IGNORE INTO images(id, manifest_digest, created, size, parent, added) VALUES (?, ?, ?, ?, ?, ?)",
-      ).run(id, manifestInfo.digest, config.created ?? new Date(0).toISOString(), size, img.parent ?? null, now);
+      ).run(
+        id,
+        manifestInfo.digest,
+        config.created ?? new Date(0).toISOString(),
+        size,
+        img.parent ?? null,
+        now,
+      );
       const addLayer = db.prepare(
         "INSERT OR IGNORE INTO layers(diff_id, blob_digest, blob_media_type, blob_size, size) VALUES (?, ?, ?, ?, ?)",
       );
-      const addImageLayer = db.prepare("INSERT OR IGNORE INTO image_layers(image_id, idx, diff_id, chain_id) VALUES (?, ?, ?, ?)");
-      const addBlob = db.prepare("INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES (?, ?)");
+      const addImageLayer = db.prepare(
+        "INSERT OR IGNORE INTO image_layers(image_id, idx, diff_id, chain_id) VALUES (?, ?, ?, ?)",
+      );
+      const addBlob = db.prepare(
+        "INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES (?, ?)",
+      );
       img.layers.forEach((l, i) => {
         addLayer.run(l.diffId, l.blob.digest, l.blob.mediaType, l.blob.size, l.size);
         addImageLayer.run(id, i, l.diffId, chains[i]);
@@ -126,7 +172,9 @@ export class ImageStore {
 
   /** Every image, newest first. */
   async list(): Promise<ImageRecord[]> {
-    const rows = this.meta.read((db) => db.prepare("SELECT * FROM images ORDER BY created DESC, id").all() as ImageRow[]);
+    const rows = this.meta.read(
+      (db) => db.prepare("SELECT * FROM images ORDER BY created DESC, id").all() as ImageRow[],
+    );
     const out: ImageRecord[] = [];
     for (const r of rows) out.push(await this.load(r));
     return out;
@@ -158,33 +206,55 @@ export class ImageStore {
     if (ref) {
       const name = referenceString(withDefaultTag(ref));
       const byTag = ref.digest
-        ? (db.prepare("SELECT i.* FROM repo_digests r JOIN images i ON i.id = r.image_id WHERE r.name = ?").get(
-            referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest }),
-          ) as ImageRow | undefined)
-        : (db.prepare("SELECT i.* FROM tags t JOIN images i ON i.id = t.image_id WHERE t.name = ?").get(name) as
+        ? (db
+            .prepare(
+              "SELECT i.* FROM repo_digests r JOIN images i ON i.id = r.image_id WHERE r.name = ?",
+            )
+            .get(referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest })) as
             | ImageRow
-            | undefined);
+            | undefined)
+        : (db
+            .prepare("SELECT i.* FROM tags t JOIN images i ON i.id = t.image_id WHERE t.name = ?")
+            .get(name) as ImageRow | undefined);
       if (byTag) return byTag;
     }
     if (ID_PREFIX_RE.test(input)) {
       const hex = input.replace(/^sha256:/, "");
-      const rows = db.prepare("SELECT * FROM images WHERE id >= ? AND id < ? LIMIT 2").all(`sha256:${hex}`, `sha256:${hex}g`) as ImageRow[];
+      const rows = db
+        .prepare("SELECT * FROM images WHERE id >= ? AND id < ? LIMIT 2")
+        .all(`sha256:${hex}`, `sha256:${hex}g`) as ImageRow[];
       if (rows.length === 1) return rows[0];
-      if (rows.length > 1) throw new InvalidArgumentError(`image ID prefix "${input}" is ambiguous`);
+      if (rows.length > 1)
+        throw new InvalidArgumentError(`image ID prefix "${input}" is ambiguous`);
     }
     return undefined;
   }
 
   private async load(row: ImageRow): Promise<ImageRecord> {
-    const config = JSON.parse((await this.content.readVerified(row.id)).toString("utf8")) as ImageConfig;
+    const config = JSON.parse(
+      (await this.content.readVerified(row.id)).toString("utf8"),
+    ) as ImageConfig;
     const { tags, digests, layers } = this.meta.read((db) => ({
-      tags: (db.prepare("SELECT name FROM tags WHERE image_id = ?").all(row.id) as { name: string }[]).map((r) => r.name),
-      digests: (db.prepare("SELECT name FROM repo_digests WHERE image_id = ?").all(row.id) as { name: string }[]).map((r) => r.name),
+      tags: (
+        db.prepare("SELECT name FROM tags WHERE image_id = ?").all(row.id) as { name: string }[]
+      ).map((r) => r.name),
+      digests: (
+        db.prepare("SELECT name FROM repo_digests WHERE image_id = ?").all(row.id) as {
+          name: string;
+        }[]
+      ).map((r) => r.name),
       layers: db
         .prepare(
           "SELECT il.diff_id, il.chain_id, l.blob_digest, l.blob_media_type, l.blob_size, l.size FROM image_layers il JOIN layers l ON l.diff_id = il.diff_id WHERE il.image_id = ? ORDER BY il.idx",
         )
-        .all(row.id) as { diff_id: string; chain_id: string; blob_digest: string; blob_media_type: string; blob_size: number; size: number }[],
+        .all(row.id) as {
+        diff_id: string;
+        chain_id: string;
+        blob_digest: string;
+        blob_media_type: string;
+        blob_size: number;
+        size: number;
+      }[],
     }));
     const familiar = (n: string) => familiarString(parseReference(n));
     const rec: ImageRecord = {
@@ -231,18 +301,27 @@ export class ImageStore {
    * @throws FailedPreconditionError for an ID that several repositories reference (without
    *   `force`), or an image a container uses.
    */
-  async remove(input: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<RemovedItem[]> {
+  async remove(
+    input: string,
+    opts: { force?: boolean; noPrune?: boolean } = {},
+  ): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const blobsToDelete: string[] = [];
     this.meta.write((db) => {
       const row = this.findRow(db, input);
       if (!row) throw new NotFoundError(`No such image: ${notFoundName(input)}`);
       const names = [
-        ...(db.prepare("SELECT name FROM tags WHERE image_id = ? ORDER BY name").all(row.id) as { name: string }[]),
-        ...(db.prepare("SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name").all(row.id) as { name: string }[]),
+        ...(db.prepare("SELECT name FROM tags WHERE image_id = ? ORDER BY name").all(row.id) as {
+          name: string;
+        }[]),
+        ...(db
+          .prepare("SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name")
+          .all(row.id) as { name: string }[]),
       ].map((r) => r.name);
       const byName = names.find((n) => n === canonicalName(input));
-      const user = db.prepare("SELECT id FROM containers WHERE image_id = ? LIMIT 1").get(row.id) as { id: string } | undefined;
+      const user = db.prepare("SELECT id FROM containers WHERE image_id = ? LIMIT 1").get(row.id) as
+        | { id: string }
+        | undefined;
       const untag = (n: string) => {
         db.prepare("DELETE FROM tags WHERE name = ?").run(n);
         db.prepare("DELETE FROM repo_digests WHERE name = ?").run(n);
@@ -272,20 +351,31 @@ export class ImageStore {
         for (const n of names) untag(n);
       }
       if (user) return; // forced untag of an image in use: docker keeps the image itself
-      const layers = db.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC").all(row.id) as { chain_id: string }[];
-      const blobs = (db.prepare("SELECT digest FROM image_blobs WHERE image_id = ?").all(row.id) as { digest: string }[]).map((r) => r.digest);
+      const layers = db
+        .prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC")
+        .all(row.id) as { chain_id: string }[];
+      const blobs = (
+        db.prepare("SELECT digest FROM image_blobs WHERE image_id = ?").all(row.id) as {
+          digest: string;
+        }[]
+      ).map((r) => r.digest);
       db.prepare("DELETE FROM images WHERE id = ?").run(row.id);
       out.push({ deleted: row.id });
       for (const { chain_id } of layers) {
-        const still = db.prepare("SELECT 1 FROM image_layers WHERE chain_id = ? LIMIT 1").get(chain_id);
+        const still = db
+          .prepare("SELECT 1 FROM image_layers WHERE chain_id = ? LIMIT 1")
+          .get(chain_id);
         if (!still) {
           out.push({ deleted: chain_id });
           db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
         }
       }
-      db.prepare("DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)").run();
+      db.prepare(
+        "DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)",
+      ).run();
       for (const d of blobs) {
-        if (!db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d)) blobsToDelete.push(d);
+        if (!db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d))
+          blobsToDelete.push(d);
       }
       // Delete blob files while holding the write lock: a concurrent addImage checks that its
       // blobs exist inside its own transaction, after this one commits.
@@ -331,12 +421,16 @@ export class ImageStore {
 
   /** Image IDs of every image, for `images -q` style listings and GC. */
   allIds(): string[] {
-    return (this.meta.db.prepare("SELECT id FROM images").all() as { id: string }[]).map((r) => r.id);
+    return (this.meta.db.prepare("SELECT id FROM images").all() as { id: string }[]).map(
+      (r) => r.id,
+    );
   }
 
   /** The stored manifest of an image. */
   async manifest(img: ImageRecord): Promise<ImageManifest> {
-    return JSON.parse((await this.content.readVerified(img.manifestDigest)).toString("utf8")) as ImageManifest;
+    return JSON.parse(
+      (await this.content.readVerified(img.manifestDigest)).toString("utf8"),
+    ) as ImageManifest;
   }
 
   /** Digest of arbitrary bytes, re-exported for callers that build configs. */

@@ -61,9 +61,15 @@ export class LayerUnpacker {
     }
   }
 
-  private async applyLayer(layer: LayerRecord, parent: string | undefined, signal?: AbortSignal): Promise<void> {
+  private async applyLayer(
+    layer: LayerRecord,
+    parent: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const key = `extract-${randomBytes(6).toString("hex")} ${layer.chainId}`;
-    const mounts = await this.snapshotter.prepare(key, parent, { labels: { "io.strata.unpack": layer.chainId } });
+    const mounts = await this.snapshotter.prepare(key, parent, {
+      labels: { "io.strata.unpack": layer.chainId },
+    });
     try {
       const applied = await this.differ.apply(layer.blob, mounts, signal ? { signal } : {});
       if (applied.digest !== layer.diffId) {
@@ -86,9 +92,11 @@ export class LayerUnpacker {
    */
   async prune(): Promise<string[]> {
     const wanted = new Set(
-      (this.meta.db.prepare("SELECT DISTINCT chain_id FROM image_layers").all() as { chain_id: string }[]).map(
-        (r) => r.chain_id,
-      ),
+      (
+        this.meta.db.prepare("SELECT DISTINCT chain_id FROM image_layers").all() as {
+          chain_id: string;
+        }[]
+      ).map((r) => r.chain_id),
     );
     const candidates: { name: string; parent?: string }[] = [];
     await this.snapshotter.walk(
@@ -124,4 +132,3 @@ export class LayerUnpacker {
     return removed;
   }
 }
-

@@ -49,7 +49,8 @@ const ID_RE = /^[a-f0-9]{64}$/;
  *   a 64-hex name (which would be ambiguous with an image ID), too long.
  */
 export function parseReference(input: string): Reference {
-  const bad = (why: string) => new InvalidArgumentError(`invalid reference format: "${input}": ${why}`);
+  const bad = (why: string) =>
+    new InvalidArgumentError(`invalid reference format: "${input}": ${why}`);
   if (input === "") throw bad("empty reference");
   if (ID_RE.test(input)) {
     throw bad("cannot specify 64-byte hexadecimal strings as a repository name");
@@ -79,7 +80,12 @@ export function parseReference(input: string): Reference {
   const slash = rest.indexOf("/");
   if (slash >= 0) {
     const first = rest.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase()) {
+    if (
+      first.includes(".") ||
+      first.includes(":") ||
+      first === "localhost" ||
+      first !== first.toLowerCase()
+    ) {
       domain = first;
       path = rest.slice(slash + 1);
     }
@@ -111,11 +117,16 @@ export function fullName(ref: Reference): string {
 /** Repository name as docker shows it: `busybox`, `user/app`, `localhost:5000/a/b`. */
 export function familiarName(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return fullName(ref);
-  return ref.path.startsWith(OFFICIAL_REPO_PREFIX) ? ref.path.slice(OFFICIAL_REPO_PREFIX.length) : ref.path;
+  return ref.path.startsWith(OFFICIAL_REPO_PREFIX)
+    ? ref.path.slice(OFFICIAL_REPO_PREFIX.length)
+    : ref.path;
 }
 
 function suffix(ref: Reference): string {
-  return (ref.tag !== undefined ? `:${ref.tag}` : "") + (ref.digest !== undefined ? `@${ref.digest}` : "");
+  return (
+    (ref.tag !== undefined ? `:${ref.tag}` : "") +
+    (ref.digest !== undefined ? `@${ref.digest}` : "")
+  );
 }
 
 /** The reference as docker prints it: `busybox:latest`, `localhost:5000/a/b@sha256:…`. */
@@ -135,7 +146,9 @@ export function referenceString(ref: Reference): string {
 export function parseTagTarget(input: string): Reference & { tag: string } {
   const ref = parseReference(input);
   if (ref.digest !== undefined) {
-    throw new InvalidArgumentError(`invalid reference format: "${input}": a tag target cannot carry a digest`);
+    throw new InvalidArgumentError(
+      `invalid reference format: "${input}": a tag target cannot carry a digest`,
+    );
   }
   return { ...ref, tag: ref.tag ?? DEFAULT_TAG };
 }

@@ -27,7 +27,9 @@ export class MetadataStore {
     try {
       this.db = new Database(file, { timeout: 30_000 });
     } catch (err) {
-      throw new UnavailableError(`metadata "${file}": cannot open: ${(err as Error).message}`, { cause: err });
+      throw new UnavailableError(`metadata "${file}": cannot open: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -64,14 +66,20 @@ export class MetadataStore {
 
   /** A stored setting, e.g. `driver` (the driver this store used last). */
   getSetting(key: string): string | undefined {
-    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
     return row?.value;
   }
 
   /** Store a setting. */
   setSetting(key: string, value: string): void {
     this.write((db) =>
-      db.prepare("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value),
+      db
+        .prepare(
+          "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .run(key, value),
     );
   }
 

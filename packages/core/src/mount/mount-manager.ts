@@ -62,7 +62,14 @@ export class MountManager {
       return;
     }
     if (m.type === "overlay") {
-      await run("mount", ["-t", "overlay", m.source || "overlay", "-o", m.options.join(","), target]);
+      await run("mount", [
+        "-t",
+        "overlay",
+        m.source || "overlay",
+        "-o",
+        m.options.join(","),
+        target,
+      ]);
       return;
     }
     throw new NotSupportedError(`mount type "${m.type}": no handler registered`);
@@ -93,7 +100,11 @@ export class MountManager {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "strata-mnt-"));
     try {
       if (mounts.length === 0) return await fn(dir);
-      if (mounts.some((m) => m.target && path.isAbsolute(m.target) === false && m.target.includes(".."))) {
+      if (
+        mounts.some(
+          (m) => m.target && path.isAbsolute(m.target) === false && m.target.includes(".."),
+        )
+      ) {
         throw new InvalidArgumentError("mount target escapes the mount root");
       }
       await this.mount(mounts, dir);

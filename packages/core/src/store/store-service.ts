@@ -1,0 +1,88 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { inject, injectable } from "tsyringe";
+import type { Differ } from "../diff/differ.js";
+import type { DriverContext } from "../driver/driver-module.js";
+import { MetadataStore } from "../metadata/metadata-store.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { Tokens } from "../tokens.js";
+
+/** What `strata info` reports about the store. */
+export interface StoreInfo {
+  root: string;
+  driver: string;
+  /** Driver status lines, as docker's `Storage Driver` block shows them. */
+  driverStatus: [string, string][];
+  images: number;
+  containers: number;
+  /** Name of the differ class in use (native or naive). */
+  differ: string;
+}
+
+/** The settings key under which the store remembers the driver it used last. */
+export const LAST_DRIVER_SETTING = "driver";
+
+/**
+ * Store-wide facts and bookkeeping: `info`, and which driver the store used last (so that
+ * auto-selection keeps using it).
+ */
+@injectable()
+export class StoreService {
+  constructor(
+    @inject(Tokens.StoreRoot) private readonly root: string,
+    @inject(MetadataStore) private readonly meta: MetadataStore,
+    @inject(Tokens.Snapshotter) private readonly snapshotter: Snapshotter,
+    @inject(Tokens.Differ) private readonly differ: Differ,
+    @inject(Tokens.DriverContext) private readonly driver: DriverContext,
+  ) {}
+
+  /** Remember the selected driver as the one this store used last. */
+  recordDriverUse(): void {
+    if (this.meta.getSetting(LAST_DRIVER_SETTING) !== this.driver.name) {
+      this.meta.setSetting(LAST_DRIVER_SETTING, this.driver.name);
+    }
+  }
+
+  /** Facts for `strata info`. */
+  async info(): Promise<StoreInfo> {
+    let snapshots = 0;
+    await this.snapshotter.walk(() => {
+      snapshots++;
+    });
+    const count = (table: string) =>
+      (this.meta.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      root: this.root,
+      driver: this.driver.name,
+      driverStatus: [
+        ["Backing Filesystem", await backingFilesystem(this.root)],
+        ["Snapshots", String(snapshots)],
+      ],
+      images: count("images"),
+      containers: count("containers"),
+      differ: this.differ.constructor.name,
+    };
+  }
+}
+
+/** The filesystem type of the mount that holds `dir` (from /proc/self/mountinfo). */
+export async function backingFilesystem(dir: string): Promise<string> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const abs = path.resolve(dir);
+  let best = "";
+  let type = "unknown";
+  for (const line of info.split("\n")) {
+    const [pre, post] = line.split(" - ");
+    const mp = pre?.split(" ")[4];
+    const fstype = post?.split(" ")[0];
+    if (!mp || !fstype) continue;
+    if (
+      (abs === mp || abs.startsWith(mp.endsWith("/") ? mp : `${mp}/`)) &&
+      mp.length >= best.length
+    ) {
+      best = mp;
+      type = fstype;
+    }
+  }
+  return type;
+}
