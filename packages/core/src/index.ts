@@ -2,26 +2,28 @@
  * `@strata/core`: contracts, errors, DI tokens and services shared by every strata package.
  * This barrel is the package's whole public surface (with `@strata/core/testing`).
  */
-export * from "./errors.js";
-export * from "./di.js";
-export * from "./tokens.js";
-export * from "./snapshots/snapshotter.js";
-export * from "./snapshots/snapshot-meta-store.js";
-export * from "./mount/mount.js";
-export * from "./mount/mount-manager.js";
-export * from "./diff/differ.js";
+
+export * from "./content/content-store.js";
 export * from "./content/descriptor.js";
 export * from "./content/digest.js";
-export * from "./content/content-store.js";
-export * from "./image/media-types.js";
+export * from "./di.js";
+export * from "./diff/differ.js";
 export * from "./driver/driver-module.js";
-export * from "./util/exec.js";
 export * from "./driver/select-driver.js";
-export * from "./image/reference.js";
-export * from "./image/image-types.js";
+export * from "./errors.js";
 export * from "./image/config-changes.js";
-export * from "./image/image-inspect.js";
 export * from "./image/image-importer.js";
+export * from "./image/image-inspect.js";
 export * from "./image/image-store.js";
+export * from "./image/image-types.js";
 export * from "./image/layer-unpacker.js";
+export * from "./image/media-types.js";
+export * from "./image/reference.js";
 export * from "./metadata/metadata-store.js";
+export * from "./mount/mount.js";
+export * from "./mount/mount-manager.js";
+export * from "./snapshots/snapshot-meta-store.js";
+export * from "./snapshots/snapshotter.js";
+export * from "./store/store-service.js";
+export * from "./tokens.js";
+export * from "./util/exec.js";
