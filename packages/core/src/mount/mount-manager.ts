@@ -119,6 +119,35 @@ export class MountManager {
   }
 }
 
+/** The kernel takes at most one page of mount options; leave room for what `mount` adds. */
+const MAX_OPTIONS_BYTES = 4000;
+
+/**
+ * Fit a long overlay `lowerdir=` list into a page (docker's `mountFrom` trick): when the
+ * options are too long, mount from the lower directories' common parent with relative
+ * names. Returns the options unchanged when they fit.
+ * @throws InvalidArgumentError when they cannot be made to fit.
+ */
+export function shortenOverlayOptions(options: readonly string[]): { options: string[]; cwd?: string } {
+  if (options.join(",").length <= MAX_OPTIONS_BYTES) return { options: [...options] };
+  const lowerIdx = options.findIndex((o) => o.startsWith("lowerdir="));
+  const lowers = lowerIdx >= 0 ? options[lowerIdx]!.slice("lowerdir=".length).split(":") : [];
+  let common = lowers.length > 0 ? path.dirname(lowers[0]!) : "";
+  for (const l of lowers) {
+    while (common !== "/" && !l.startsWith(`${common}/`)) common = path.dirname(common);
+  }
+  if (lowers.length === 0 || common === "/" || !path.isAbsolute(common)) {
+    throw new InvalidArgumentError(`overlay mount options are ${options.join(",").length} bytes, more than a page`);
+  }
+  const rel = lowers.map((l) => path.relative(common, l));
+  const out = [...options];
+  out[lowerIdx] = `lowerdir=${rel.join(":")}`;
+  if (out.join(",").length > MAX_OPTIONS_BYTES) {
+    throw new InvalidArgumentError(`overlay mount options are too long even with relative lower directories`);
+  }
+  return { options: out, cwd: common };
+}
+
 /** Whether `/proc/self/mountinfo` shows a mount of filesystem type `type` at `target`. */
 async function isMountedBy(target: string, type: string): Promise<boolean> {
   const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
