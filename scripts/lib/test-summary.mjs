@@ -83,7 +83,8 @@ function format({ passed, failed, skipped }) {
 if (suites.length === 0) {
   lines.push("  no suite ran");
 }
-console.log("Test suites:");
+const failed = total.failed > 0 || suites.length === 0;
+console.log(failed ? `Test suites (reports kept in ${dir}):` : "Test suites:");
 for (const line of lines) console.log(line);
 console.log(format(total));
-process.exit(total.failed > 0 || suites.length === 0 ? 1 : 0);
+process.exit(failed ? 1 : 0);
