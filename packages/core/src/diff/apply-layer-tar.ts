@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { InvalidArgumentError, StrataError } from "../errors.js";
+import { InvalidArgumentError } from "../errors.js";
 import { mknod } from "../util/device.js";
 import type { TarHeader } from "../util/tar-header.js";
 import { readTar, type TarEntry } from "../util/tar-reader.js";
@@ -69,8 +69,9 @@ const CREATE_FILE =
  *
  * The stream is hashed as it is read (`diffId`), trailing bytes after the end-of-archive
  * marker included.
- * @throws InvalidArgumentError for a rejected entry or a malformed tar; the tree may then
- *   hold part of the layer.
+ * @throws InvalidArgumentError for a rejected entry or a malformed tar (or a corrupt
+ *   compressed stream, from {@link decompressLayer}); the tree may then hold part of the
+ *   layer.
  */
 export async function applyLayerTar(
   stream: AsyncIterable<Uint8Array>,
@@ -92,19 +93,9 @@ export async function applyLayerTar(
   const warnings: string[] = [];
   let entries = 0;
 
-  const it = readTar(hashed());
-  for (;;) {
-    let next: IteratorResult<TarEntry>;
-    try {
-      next = await it.next();
-    } catch (err) {
-      if (err instanceof StrataError) throw err;
-      throw new InvalidArgumentError(`layer: ${(err as Error).message}`, { cause: err });
-    }
-    if (next.done) break;
+  for await (const entry of readTar(hashed())) {
     opts.signal?.throwIfAborted();
     entries++;
-    const entry = next.value;
     const h = entry.header;
     const rel = cleanLayerPath(h.name);
     if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;

@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
 import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { NotSupportedError } from "../errors.js";
+import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import type { LayerCompression } from "../image/media-types.js";
 import { findExecutable } from "../util/find-executable.js";
 
 /**
  * The uncompressed bytes of a layer blob: `none` passes `source` through, `gzip` inflates
- * with zlib, `zstd` runs the `zstd` binary (Node 20 has no zstd). Errors of any stage
- * (a corrupt stream, zstd exiting non-zero) surface while iterating.
+ * with zlib, `zstd` runs the `zstd` binary (Node 20 has no zstd). A corrupt compressed
+ * stream surfaces while iterating, as an InvalidArgumentError.
  * @throws NotSupportedError for zstd when no `zstd` binary is on `$PATH`.
  */
 export async function decompressLayer(
@@ -19,11 +19,14 @@ export async function decompressLayer(
     case "none":
       return source;
     case "gzip":
-      return pipeline(source, createGunzip(), () => {});
+      return corruptAsInvalid(
+        pipeline(source, createGunzip(), () => {}),
+        "gzip",
+      );
     case "zstd": {
       const zstd = await findExecutable("zstd");
       if (!zstd) throw new NotSupportedError("layer compression zstd: no zstd binary on PATH");
-      return runZstd(zstd, source);
+      return corruptAsInvalid(runZstd(zstd, source), "zstd");
     }
   }
 }
@@ -52,8 +55,29 @@ async function* runZstd(
     yield* child.stdout;
     const code = await exited;
     await fed;
-    if (code !== 0) throw new Error(`zstd -d exited with ${code}: ${stderr.trim()}`);
+    if (code !== 0) throw new ZstdError(`zstd -d exited with ${code}: ${stderr.trim()}`);
   } finally {
     if (child.exitCode === null) child.kill();
   }
 }
+
+/** Report decompression failures (zlib's `Z_*` errors, zstd's exit) as a bad layer. */
+async function* corruptAsInvalid(
+  src: AsyncIterable<Uint8Array>,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* src;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code.startsWith("Z_") || err instanceof ZstdError) {
+      throw new InvalidArgumentError(`layer: corrupt ${what} stream: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/** zstd exited non-zero. */
+class ZstdError extends Error {}

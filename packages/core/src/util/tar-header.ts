@@ -7,6 +7,7 @@
  * JavaScript strings: binary xattr values such as `security.capability` come out as UTF-8
  * replacement characters on both write and read.
  */
+import { InvalidArgumentError } from "../errors.js";
 
 /** The entry types a layer tar may hold. */
 export type TarEntryType = "file" | "link" | "symlink" | "char" | "block" | "dir" | "fifo";
@@ -185,7 +186,7 @@ export interface RawHeader {
 /**
  * Decode one header block (USTAR, GNU or V7), verifying its checksum.
  * @returns `null` for an all-zero block (end of archive).
- * @throws Error when the checksum or a numeric field is invalid.
+ * @throws InvalidArgumentError when the checksum or a numeric field is invalid.
  */
 export function decodeHeaderBlock(b: Buffer): RawHeader | null {
   let zero = true;
@@ -204,7 +205,8 @@ export function decodeHeaderBlock(b: Buffer): RawHeader | null {
     unsigned += c;
     signed += c > 127 ? c - 256 : c;
   }
-  if (stored !== unsigned && stored !== signed) throw new Error("tar header checksum mismatch");
+  if (stored !== unsigned && stored !== signed)
+    throw new InvalidArgumentError("tar header checksum mismatch");
   const magic = b.toString("latin1", 257, 263);
   let name = cstring(b, 0, 100);
   if (magic === "ustar\0") {
@@ -231,14 +233,15 @@ export function parsePaxRecords(body: Buffer): Map<string, Buffer> {
   let off = 0;
   while (off < body.length) {
     const sp = body.indexOf(0x20, off);
-    if (sp < 0) throw new Error("malformed PAX record");
+    if (sp < 0) throw new InvalidArgumentError("malformed PAX record");
     const len = Number(body.toString("latin1", off, sp));
     if (!Number.isInteger(len) || len <= sp - off + 1 || off + len > body.length) {
-      throw new Error("malformed PAX record length");
+      throw new InvalidArgumentError("malformed PAX record length");
     }
     const rec = body.subarray(sp + 1, off + len - 1); // drop the trailing '\n'
     const eq = rec.indexOf(0x3d);
-    if (eq < 0 || body[off + len - 1] !== 0x0a) throw new Error("malformed PAX record");
+    if (eq < 0 || body[off + len - 1] !== 0x0a)
+      throw new InvalidArgumentError("malformed PAX record");
     out.set(rec.toString("utf8", 0, eq), Buffer.from(rec.subarray(eq + 1)));
     off += len;
   }
@@ -253,7 +256,7 @@ function cstring(b: Buffer, off: number, len: number): string {
 /** Octal (space or NUL terminated) or GNU base-256 numeric field. */
 function parseNumeric(b: Buffer, off: number, len: number): number {
   if (b[off]! & 0x80) {
-    if (b[off] === 0xff) throw new Error("negative numeric field in tar header");
+    if (b[off] === 0xff) throw new InvalidArgumentError("negative numeric field in tar header");
     let v = b[off]! & 0x7f;
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
     return v;
@@ -263,6 +266,7 @@ function parseNumeric(b: Buffer, off: number, len: number): number {
     .replace(/[\0 ]+$/, "")
     .replace(/^[ \0]+/, "");
   if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) throw new Error(`invalid octal field in tar header: "${s}"`);
+  if (!/^[0-7]+$/.test(s))
+    throw new InvalidArgumentError(`invalid octal field in tar header: "${s}"`);
   return Number.parseInt(s, 8);
 }

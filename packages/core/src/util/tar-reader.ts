@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors.js";
 import {
   BLOCK,
   decodeHeaderBlock,
@@ -98,7 +99,8 @@ class ByteReader {
  * Read a tar stream entry by entry, applying PAX (`x`, `g`) and GNU long-name (`L`, `K`)
  * headers. Bytes after the end-of-archive marker are read and discarded, so that a digest
  * computed over `source` covers the whole stream.
- * @throws Error on a malformed or truncated archive, or an entry type a layer cannot hold.
+ * @throws InvalidArgumentError on a malformed or truncated archive, or an entry type a
+ *   layer cannot hold (errors of `source` pass through).
  */
 export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const r = new ByteReader(source);
@@ -109,7 +111,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
   for (;;) {
     const block = await r.exact(BLOCK);
     if (block.length === 0) return; // no end marker; accepted as Go's reader does
-    if (block.length < BLOCK) throw new Error("tar: truncated header");
+    if (block.length < BLOCK) throw new InvalidArgumentError("tar: truncated header");
     const raw = decodeHeaderBlock(block);
     if (raw === null) {
       await r.drain();
@@ -117,10 +119,11 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     const special = raw.typeflag;
     if (special === "x" || special === "g" || special === "L" || special === "K") {
-      if (raw.size > MAX_SPECIAL_SIZE) throw new Error("tar: extended header too large");
+      if (raw.size > MAX_SPECIAL_SIZE)
+        throw new InvalidArgumentError("tar: extended header too large");
       const body = await r.exact(raw.size);
       if (body.length < raw.size || !(await r.skip(padding(raw.size)))) {
-        throw new Error("tar: truncated extended header");
+        throw new InvalidArgumentError("tar: truncated extended header");
       }
       if (special === "x") pax = parsePaxRecords(body);
       else if (special === "g") global = new Map([...global, ...parsePaxRecords(body)]);
@@ -134,7 +137,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     }
     const type = TYPES[special];
     if (type === undefined)
-      throw new Error(`tar entry "${raw.name}": unsupported type flag "${special}"`);
+      throw new InvalidArgumentError(`tar entry "${raw.name}": unsupported type flag "${special}"`);
     const records = pax ? new Map([...global, ...pax]) : global;
     const header: TarHeader = {
       name: longName ?? raw.name,
@@ -164,13 +167,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       async buffer() {
         const b = await r.exact(left);
         left -= b.length;
-        if (left > 0) throw new Error(`tar entry "${header.name}": truncated body`);
+        if (left > 0) throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
         return b;
       },
       async *chunks(max = 1 << 20) {
         while (left > 0) {
           const b = await r.some(Math.min(max, left));
-          if (b.length === 0) throw new Error(`tar entry "${header.name}": truncated body`);
+          if (b.length === 0)
+            throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
           left -= b.length;
           yield b;
         }
@@ -178,7 +182,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     };
     yield entry;
     if (!(await r.skip(left + padding(header.size)))) {
-      throw new Error(`tar entry "${header.name}": truncated body`);
+      throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
     }
   }
 }
@@ -222,6 +226,7 @@ function applyPax(h: TarHeader, records: ReadonlyMap<string, Buffer>): void {
 function paxNumber(key: string, value: Buffer): number {
   const s = value.toString("latin1");
   const n = Number(s);
-  if (s === "" || !Number.isFinite(n)) throw new Error(`tar: invalid PAX ${key} "${s}"`);
+  if (s === "" || !Number.isFinite(n))
+    throw new InvalidArgumentError(`tar: invalid PAX ${key} "${s}"`);
   return n;
 }
