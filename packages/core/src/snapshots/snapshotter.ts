@@ -129,6 +129,7 @@ export interface Snapshotter {
    * @returns mounts carrying the `ro` option; writes through them fail.
    * @throws AlreadyExistsError when `key` is taken.
    * @throws NotFoundError when `parent` does not exist.
+   * @throws InvalidArgumentError when `parent` is not a committed snapshot.
    */
   view(key: string, parent?: string, opts?: SnapshotOptions): Promise<Mount[]>;
 
