@@ -32,11 +32,11 @@ export interface LayerChange {
 }
 
 /** A `docker diff`-style change kind: added, changed, deleted. */
-export type TreeChangeKind = "A" | "C" | "D";
+export type FilesystemChangeKind = "A" | "C" | "D";
 
 /** One line of `docker diff`: `{kind: "C", path: "/etc"}`. */
-export interface TreeChange {
-  kind: TreeChangeKind;
+export interface FilesystemChange {
+  kind: FilesystemChangeKind;
   /** Absolute path inside the container's filesystem, e.g. `/etc/passwd`. */
   path: string;
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { type FileMeta, metaDiffers, readFileMeta } from "./file-meta.js";
-import type { LayerChange, TreeChange } from "./layer-change.js";
+import type { FilesystemChange, LayerChange } from "./layer-change.js";
 
 /** Options of {@link walkChanges} and {@link computeChanges}. */
 export interface WalkChangesOptions {
@@ -127,8 +127,8 @@ export async function computeChanges(
   lowerDir: string,
   upperDir: string,
   opts: WalkChangesOptions = {},
-): Promise<TreeChange[]> {
-  const out: TreeChange[] = [];
+): Promise<FilesystemChange[]> {
+  const out: FilesystemChange[] = [];
   const kinds = { add: "A", modify: "C", delete: "D", opaque: "C" } as const;
   for await (const c of walkChanges(lowerDir, upperDir, opts)) {
     out.push({ kind: kinds[c.kind], path: `/${c.path}` });

@@ -1,4 +1,9 @@
-import { getAttributeSync, listAttributesSync, setAttributeSync } from "@napi-rs/xattr";
+import {
+  getAttributeSync,
+  listAttributesSync,
+  removeAttributeSync,
+  setAttributeSync,
+} from "@napi-rs/xattr";
 
 /**
  * Read all extended attributes of `p` without following a symlink at `p` (the binding
@@ -31,6 +36,15 @@ export function readXattrs(
 /** Set one extended attribute on `p` itself (a symlink is not followed). */
 export function writeXattr(p: string, name: string, value: Uint8Array): void {
   setAttributeSync(p, name, value);
+}
+
+/** Remove one extended attribute from `p` itself; a missing attribute is not an error. */
+export function removeXattr(p: string, name: string): void {
+  try {
+    removeAttributeSync(p, name);
+  } catch (err) {
+    if (!/ENODATA|\(os error 61\)/.test(errorText(err))) throw err;
+  }
 }
 
 /** True when two xattr sets (as {@link readXattrs} returns them) are equal. */
