@@ -1,7 +1,29 @@
 /**
  * `@strata/core/testing`: the conformance kit for storage drivers. A driver package's test
  * file calls {@link snapshotterSuite} and {@link differSuite} with its runner's `it` and a
- * factory; the helpers below are exported for driver-specific cases.
+ * {@link HarnessFactory}; the helpers below are exported for driver-specific cases.
+ *
+ * The factory gets a {@link HarnessContext} per test (a fresh empty `root` for the driver, a
+ * `storeRoot` with a `contentStore`, and a `mountManager`) and returns a {@link Harness}:
+ * the `snapshotter`, the `differ` (needed by the differ suite), optionally its own
+ * `mountManager`/`contentStore`, and a `cleanup` the kit calls after the test. The kit
+ * mounts every tree it reads or writes through the mount manager (real mounts), unmounts
+ * whatever a failing case left mounted, and removes the test's directories.
+ *
+ * @example
+ * ```ts
+ * import { NaiveDiffer } from "@strata/core";
+ * import { differSuite, type HarnessFactory, snapshotterSuite } from "@strata/core/testing";
+ * import { describe, it } from "vitest";
+ *
+ * const factory: HarnessFactory = async ({ root, contentStore, mountManager }) => {
+ *   const snapshotter = new MySnapshotter(root);
+ *   const differ = new NaiveDiffer(contentStore, mountManager);
+ *   return { snapshotter, differ, cleanup: () => snapshotter.close() };
+ * };
+ * describe("my driver: snapshotter", () => snapshotterSuite(it, factory));
+ * describe("my driver: differ", () => differSuite(it, factory));
+ * ```
  */
 
 export { exists, expectCode, expectErrno } from "./assertions.js";
