@@ -1,0 +1,45 @@
+import { Command, Option, UsageError } from "clipanion";
+import { inspectImages } from "../inspect-images.js";
+import { StrataCommand } from "../strata-command.js";
+
+/** Object types `inspect --type` accepts; strata has images only so far. */
+const TYPES = ["image"] as const;
+
+/** `strata inspect NAME|ID…`: low-level information on strata objects. */
+export class InspectCommand extends StrataCommand {
+  static override paths = [["inspect"]];
+
+  static override usage = Command.Usage({
+    category: "Images",
+    description: "Return low-level information on strata objects",
+    details: `
+      Prints a JSON array with one object per NAME|ID. Objects are images for now
+      (\`--type image\`). Names that do not resolve are reported after the array as
+      \`No such object\` and make the command fail.
+    `,
+    examples: [
+      ["Inspect an image", "$0 inspect busybox"],
+      ["Inspect only images", "$0 inspect --type image busybox:latest"],
+    ],
+  });
+
+  type = Option.String("--type", { description: "Return JSON for specified type (image)" });
+  names = Option.Rest({ required: 1, name: "NAME|ID" });
+
+  async execute(): Promise<number> {
+    if (this.type !== undefined && !(TYPES as readonly string[]).includes(this.type)) {
+      throw new UsageError(`"${this.type}" is not a valid value for --type`);
+    }
+    const [core, images] = await Promise.all([
+      import("@strata/core"),
+      this.service((c) => c.ImageStore),
+    ]);
+    // As docker: with --type the type's own "No such image" wording, else "No such object".
+    await inspectImages(this.context.stdout, images, this.names, (err, name) =>
+      this.type === undefined && err instanceof core.NotFoundError
+        ? new core.NotFoundError(`No such object: ${name}`, { cause: err })
+        : err,
+    );
+    return 0;
+  }
+}

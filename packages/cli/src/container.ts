@@ -1,0 +1,124 @@
+/**
+ * The composition root: the only place in strata that creates a DI container and decides
+ * which implementations back core's tokens (STYLE §8).
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import {
+  ContentStore,
+  type DependencyContainer,
+  type DriverContext,
+  type DriverModule,
+  ImageStore,
+  LAST_DRIVER_SETTING,
+  LayerUnpacker,
+  MetadataStore,
+  MountManager,
+  NaiveDiffer,
+  rootContainer,
+  StoreService,
+  selectDriver,
+  Tokens,
+} from "@strata/core";
+
+/** What the container is built from: the global options that concern the store. */
+export interface CompositionOptions {
+  /** Store root (made absolute here). */
+  root: string;
+  /** `--storage-driver`; unset: the store's last driver, else the first that works here. */
+  storageDriver?: string;
+  /** `--storage-opt` values for the driver. */
+  storageOpts?: Record<string, string>;
+  /** Driver modules to choose from; default {@link builtinDrivers}. */
+  drivers?: readonly DriverModule[];
+}
+
+/** A built container and what was chosen for it. */
+export interface Composition {
+  container: DependencyContainer;
+  driver: DriverModule;
+  driverContext: DriverContext;
+  /** Release what the container's services hold (the database handle). Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The driver modules strata ships, by priority. Imported lazily: a driver package may
+ * load native code (FUSE) that commands without a store never need.
+ */
+export async function builtinDrivers(): Promise<DriverModule[]> {
+  const [{ overlayDriver }, { aufsDriver }, { vfsDriver }] = await Promise.all([
+    import("@strata/driver-overlay"),
+    import("@strata/driver-aufs"),
+    import("@strata/driver-vfs"),
+  ]);
+  return [overlayDriver, aufsDriver, vfsDriver].sort((a, b) => a.priority - b.priority);
+}
+
+/**
+ * Build the container for one invocation: a child of tsyringe's root container holding
+ * the store root, the driver core's `selectDriver` picks (requested, else the one this
+ * store used last, else the first that works here) with its services, and core's naive
+ * differ unless the driver bound a native one. Core's services are resolved by class.
+ *
+ * @throws InvalidArgumentError for an unknown `--storage-driver` (listing the known ones).
+ * @throws NotSupportedError when the requested driver (or every driver) cannot work here.
+ */
+export async function createContainer(opts: CompositionOptions): Promise<Composition> {
+  const storeRoot = path.resolve(opts.root);
+  const modules = opts.drivers ?? (await builtinDrivers());
+
+  const child = rootContainer.createChildContainer();
+  child.register(Tokens.StoreRoot, { useValue: storeRoot });
+  // Core's services, one instance each per container: they share the metadata database
+  // handle (one SQLite connection per process) instead of opening one per resolution.
+  child.registerSingleton(MetadataStore);
+  child.registerSingleton(ContentStore);
+  child.registerSingleton(MountManager);
+  child.registerSingleton(LayerUnpacker);
+  child.registerSingleton(ImageStore);
+  child.registerSingleton(StoreService);
+  const meta = child.resolve(MetadataStore);
+  try {
+    const { module, context } = await selectDriver({
+      modules,
+      storeRoot,
+      ...(opts.storageDriver !== undefined ? { requested: opts.storageDriver } : {}),
+      ...lastUsed(meta),
+      options: opts.storageOpts ?? {},
+    });
+    await fs.mkdir(context.root, { recursive: true, mode: 0o700 });
+    child.register(Tokens.DriverContext, { useValue: context });
+    module.register(child, context);
+    if (!child.isRegistered(Tokens.Differ)) {
+      let differ: NaiveDiffer | undefined;
+      child.register(Tokens.Differ, { useFactory: (c) => (differ ??= c.resolve(NaiveDiffer)) });
+    }
+    child.resolve(StoreService).recordDriverUse();
+
+    let disposed = false;
+    return {
+      container: child,
+      driver: module,
+      driverContext: context,
+      async dispose() {
+        if (disposed) return;
+        disposed = true;
+        try {
+          if (child.isRegistered(Tokens.Snapshotter))
+            await child.resolve(Tokens.Snapshotter).close();
+        } finally {
+          meta.close();
+        }
+      },
+    };
+  } catch (err) {
+    meta.close();
+    throw err;
+  }
+}
+
+function lastUsed(meta: MetadataStore): { lastUsed?: string } {
+  const name = meta.getSetting(LAST_DRIVER_SETTING);
+  return name === undefined ? {} : { lastUsed: name };
+}
