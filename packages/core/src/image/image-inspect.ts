@@ -30,7 +30,7 @@ export function imageInspect(
   Object.assign(out, {
     Os: c.os,
     Size: img.size,
-    GraphDriver: graphDriver,
+    GraphDriver: { Data: graphDriver.Data, Name: graphDriver.Name }, // docker's field order
     RootFS: { Type: "layers", Layers: c.rootfs?.diff_ids ?? [] },
     Metadata: { LastTagTime: img.lastTagTime?.toISOString() ?? GO_ZERO_TIME },
   });
