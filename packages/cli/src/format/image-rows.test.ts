@@ -88,8 +88,10 @@ describe("imageRows", () => {
     expect(tags("nothing")).toEqual([]);
   });
 
-  it("-q lists each ID once", () => {
-    expect(imageIds(imageRows([old, fresh]))).toEqual(["bbbb00000000", "aaaa00000000"]);
+  it("-q lists the ID of every row, as docker does", () => {
+    const rows = imageRows([old, fresh]);
+    expect(imageIds(rows)).toEqual(rows.map((r) => r.image.id.slice(7, 19)));
+    expect(new Set(imageIds(rows))).toEqual(new Set(["bbbb00000000", "aaaa00000000"]));
     expect(imageIds(imageRows([old]), true)).toEqual([old.id]);
   });
 });

@@ -138,7 +138,10 @@ export function imageTable(rows: readonly ImageRow[], opts: ImageListOptions = {
   return [header, ...body];
 }
 
-/** `docker images -q`: the IDs of `rows`, each once, in row order. */
+/**
+ * `docker images -q`: the ID of each row, in row order. Like docker, an image with several
+ * tags is listed once per tag (scripts pipe through `sort -u`).
+ */
 export function imageIds(rows: readonly ImageRow[], noTrunc = false): string[] {
-  return [...new Set(rows.map((r) => (noTrunc ? r.image.id : truncateId(r.image.id))))];
+  return rows.map((r) => (noTrunc ? r.image.id : truncateId(r.image.id)));
 }

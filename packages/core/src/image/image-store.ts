@@ -176,7 +176,21 @@ export class ImageStore {
       (db) => db.prepare("SELECT * FROM images ORDER BY created DESC, id").all() as ImageRow[],
     );
     const out: ImageRecord[] = [];
-    for (const r of rows) out.push(await this.load(r));
+    for (const r of rows) {
+      try {
+        out.push(await this.load(r));
+      } catch (err) {
+        // One damaged image must not hide the others: list it from the database alone and
+        // say what is wrong (inspect and history fail on it with the reason).
+        if (!(err instanceof InvalidArgumentError || err instanceof NotFoundError)) throw err;
+        const empty: ImageConfig = {
+          architecture: "",
+          os: "",
+          rootfs: { type: "layers", diff_ids: [] },
+        };
+        out.push(await this.load(r, empty, err.message));
+      }
+    }
     return out;
   }
 
@@ -230,10 +244,14 @@ export class ImageStore {
     return undefined;
   }
 
-  private async load(row: ImageRow): Promise<ImageRecord> {
-    const config = JSON.parse(
-      (await this.content.readVerified(row.id)).toString("utf8"),
-    ) as ImageConfig;
+  private async load(
+    row: ImageRow,
+    fallback?: ImageConfig,
+    problem?: string,
+  ): Promise<ImageRecord> {
+    const config =
+      fallback ??
+      (JSON.parse((await this.content.readVerified(row.id)).toString("utf8")) as ImageConfig);
     const { tags, digests, layers } = this.meta.read((db) => ({
       tags: (
         db.prepare("SELECT name FROM tags WHERE image_id = ?").all(row.id) as { name: string }[]
@@ -274,6 +292,7 @@ export class ImageStore {
         }),
       ),
     };
+    if (problem) rec.problem = problem;
     if (row.parent) rec.parent = row.parent;
     if (row.last_tag_time) rec.lastTagTime = new Date(row.last_tag_time);
     return rec;

@@ -88,6 +88,8 @@ export interface ImageRecord {
   layers: LayerRecord[];
   /** Parent image ID (images made by commit or build), else undefined. */
   parent?: string;
+  /** Set when the image's config could not be read or verified (a damaged store). */
+  problem?: string;
   /** Last time a tag was added (docker's `Metadata.LastTagTime`). */
   lastTagTime?: Date;
 }
