@@ -1,23 +1,26 @@
-import type { Stats } from "node:fs";
-import * as fs from "node:fs/promises";
+import * as fs from "node:fs";
 import { readXattrs, sameXattrs } from "../util/xattrs.js";
 
 /** What the naive differ compares of one path: its `lstat`, xattrs and symlink target. */
 export interface FileMeta {
-  stat: Stats;
+  stat: fs.Stats;
   xattrs: ReadonlyMap<string, Buffer> | undefined;
   linkTarget?: string;
 }
 
-/** Read a path's {@link FileMeta} without following a symlink at `p`. */
-export async function readFileMeta(
+/**
+ * Read a path's {@link FileMeta} without following a symlink at `p`, synchronously (the
+ * reason is in `util/event-loop.ts`).
+ * @returns `undefined` when `p` does not exist (any more).
+ */
+export function readFileMetaSync(
   p: string,
   filter?: (name: string) => boolean,
-  stat?: Stats,
-): Promise<FileMeta> {
-  const st = stat ?? (await fs.lstat(p));
+): FileMeta | undefined {
+  const st = fs.lstatSync(p, { throwIfNoEntry: false });
+  if (!st) return undefined;
   const meta: FileMeta = { stat: st, xattrs: readXattrs(p, filter) };
-  if (st.isSymbolicLink()) meta.linkTarget = await fs.readlink(p);
+  if (st.isSymbolicLink()) meta.linkTarget = fs.readlinkSync(p);
   return meta;
 }
 

@@ -1,4 +1,4 @@
-import * as fs from "node:fs/promises";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { InvalidArgumentError } from "../errors.js";
 
@@ -36,19 +36,16 @@ export class TreeGuard {
    * @param create create missing parents; without it a missing parent returns `false`.
    * @throws InvalidArgumentError when a parent is a symlink or not a directory.
    */
-  async parents(rel: string, create: boolean, name = rel): Promise<boolean> {
+  parents(rel: string, create: boolean, name = rel): boolean {
     let end = rel.indexOf("/");
     while (end >= 0) {
       const dir = rel.slice(0, end);
       if (!this.dirs.has(dir)) {
         const abs = this.abs(dir);
-        const st = await fs.lstat(abs).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === "ENOENT") return undefined;
-          throw err;
-        });
+        const st = fs.lstatSync(abs, { throwIfNoEntry: false });
         if (!st) {
           if (!create) return false;
-          await fs.mkdir(abs, 0o755);
+          fs.mkdirSync(abs, 0o755);
         } else if (st.isSymbolicLink()) {
           throw new InvalidArgumentError(`layer entry "${name}": parent "${dir}" is a symlink`);
         } else if (!st.isDirectory()) {

@@ -1,6 +1,7 @@
-import * as fs from "node:fs/promises";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { type FileMeta, metaDiffers, readFileMeta } from "./file-meta.js";
+import { breather } from "../util/event-loop.js";
+import { type FileMeta, metaDiffers, readFileMetaSync } from "./file-meta.js";
 import type { FilesystemChange, LayerChange } from "./layer-change.js";
 
 /** Options of {@link walkChanges} and {@link computeChanges}. */
@@ -10,9 +11,6 @@ export interface WalkChangesOptions {
   /** Which xattrs count (compared and carried in the changes); default all. */
   xattrFilter?: (name: string) => boolean;
 }
-
-/** How many `lstat`s of one directory run at once. */
-const STAT_BATCH = 128;
 
 /**
  * Walk `lowerDir` and `upperDir` together and yield what turns the first into the second,
@@ -28,7 +26,10 @@ const STAT_BATCH = 128;
  *
  * `add` and `modify` changes carry `sourcePath` (in `upperDir`), `stat`, `xattrs` and, for
  * symlinks, `linkTarget`, so {@link writeLayerTar} need not read them again. The roots
- * themselves are not compared. Either directory may be empty.
+ * themselves are not compared. Either directory may be empty or missing.
+ *
+ * Metadata is read with synchronous calls, letting the event loop run every few hundred
+ * paths (`util/event-loop.ts` says why).
  */
 export async function* walkChanges(
   lowerDir: string,
@@ -36,6 +37,8 @@ export async function* walkChanges(
   opts: WalkChangesOptions = {},
 ): AsyncGenerator<LayerChange> {
   const pending: { rel: string; meta: FileMeta; emitted: boolean }[] = [];
+  const filter = opts.xattrFilter;
+  const breathe = breather();
   yield* walkDir("", true);
 
   /** Yield ancestors that were held back until something below them changed. */
@@ -61,60 +64,48 @@ export async function* walkChanges(
 
   async function* walkDir(rel: string, lowerExists: boolean): AsyncGenerator<LayerChange> {
     opts.signal?.throwIfAborted();
-    const upperNames = await readNames(path.join(upperDir, rel));
-    const lowerNames = lowerExists ? await readNames(path.join(lowerDir, rel)) : [];
+    const upperNames = readNames(path.join(upperDir, rel));
+    const lowerNames = lowerExists ? readNames(path.join(lowerDir, rel)) : [];
     const lowerSet = new Set(lowerNames);
     const upperSet = new Set(upperNames);
-    const all = [...new Set([...upperNames, ...lowerNames])].sort();
-    for (let i = 0; i < all.length; i += STAT_BATCH) {
-      const batch = all.slice(i, i + STAT_BATCH);
-      const metas = await Promise.all(
-        batch.map(async (name) => {
-          const r = rel ? `${rel}/${name}` : name;
-          const [upper, lower] = await Promise.all([
-            upperSet.has(name) ? metaOf(path.join(upperDir, r)) : undefined,
-            lowerSet.has(name) ? metaOf(path.join(lowerDir, r)) : undefined,
-          ]);
-          return { rel: r, upper, lower };
-        }),
-      );
-      for (const { rel: child, upper, lower } of metas) {
-        if (!upper) {
-          if (!lower) continue; // vanished on both sides while we looked
-          yield* flush();
-          yield { kind: "delete", path: child };
-          continue;
-        }
-        if (!lower) {
-          yield* flush();
-          yield upperChange("add", child, upper);
-          if (upper.stat.isDirectory()) yield* walkDir(child, false);
-          continue;
-        }
-        const changed = metaDiffers(lower, upper);
-        if (changed) {
-          yield* flush();
-          yield upperChange("modify", child, upper);
-        }
-        if (upper.stat.isDirectory()) {
-          const bothDirs = lower.stat.isDirectory();
-          pending.push({ rel: child, meta: upper, emitted: changed });
-          try {
-            yield* walkDir(child, bothDirs);
-          } finally {
-            pending.pop();
-          }
+    const all =
+      lowerNames.length === 0
+        ? upperNames.sort()
+        : [...new Set([...upperNames, ...lowerNames])].sort();
+    for (const name of all) {
+      const child = rel ? `${rel}/${name}` : name;
+      const upper = upperSet.has(name)
+        ? readFileMetaSync(path.join(upperDir, child), filter)
+        : undefined;
+      const lower = lowerSet.has(name)
+        ? readFileMetaSync(path.join(lowerDir, child), filter)
+        : undefined;
+      await breathe(lower ? 2 : 1);
+      if (!upper) {
+        if (!lower) continue; // vanished on both sides while we looked
+        yield* flush();
+        yield { kind: "delete", path: child };
+        continue;
+      }
+      if (!lower) {
+        yield* flush();
+        yield upperChange("add", child, upper);
+        if (upper.stat.isDirectory()) yield* walkDir(child, false);
+        continue;
+      }
+      const changed = metaDiffers(lower, upper);
+      if (changed) {
+        yield* flush();
+        yield upperChange("modify", child, upper);
+      }
+      if (upper.stat.isDirectory()) {
+        pending.push({ rel: child, meta: upper, emitted: changed });
+        try {
+          yield* walkDir(child, lower.stat.isDirectory());
+        } finally {
+          pending.pop();
         }
       }
-    }
-  }
-
-  async function metaOf(p: string): Promise<FileMeta | undefined> {
-    try {
-      return await readFileMeta(p, opts.xattrFilter);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
     }
   }
 }
@@ -136,9 +127,9 @@ export async function computeChanges(
   return out;
 }
 
-async function readNames(dir: string): Promise<string[]> {
+function readNames(dir: string): string[] {
   try {
-    return await fs.readdir(dir);
+    return fs.readdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return [];

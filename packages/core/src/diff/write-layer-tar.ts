@@ -1,10 +1,11 @@
 import type { Stats } from "node:fs";
-import * as fs from "node:fs/promises";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgumentError } from "../errors.js";
 import type { ByteSink } from "../util/byte-sink.js";
 import { splitDevice } from "../util/device.js";
-import { mapOrdered } from "../util/map-ordered.js";
+import { breather } from "../util/event-loop.js";
 import type { TarEntryType, TarHeader } from "../util/tar-header.js";
 import { TarWriter } from "../util/tar-writer.js";
 import { readXattrs } from "../util/xattrs.js";
@@ -18,8 +19,6 @@ export interface WriteLayerTarOptions {
   xattrFilter?: (name: string) => boolean;
   /** Stop writing; the sink holds a partial tar and must be discarded. */
   signal?: AbortSignal;
-  /** How many changes are read ahead (stat, xattrs, small-file contents); default 16. */
-  readAhead?: number;
 }
 
 /** What {@link writeLayerTar} wrote. */
@@ -34,18 +33,6 @@ export interface LayerTarStats {
 const SMALL_FILE = 1 << 20;
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE = ".wh..wh..opq";
-
-/** A change made ready to write, in read-ahead. */
-interface Prepared {
-  change: LayerChange;
-  header?: TarHeader;
-  /** The source's stat (for hardlink detection). */
-  stat?: Stats;
-  /** Source of a regular file whose body is read in order (hardlinked or large). */
-  deferred?: string;
-  /** Body of a small unshared regular file, read ahead. */
-  body?: Buffer;
-}
 
 /**
  * Write `changes` as an OCI layer tar into `sink`: the building block every differ (naive
@@ -62,10 +49,12 @@ interface Prepared {
  *   deletes below an already deleted path are dropped.
  * - `opaque` writes `<dir>/.wh..wh..opq`.
  *
- * Nothing is hashed here: wrap the sink in a {@link HashingSink} for the diff ID, or let a
- * `ContentWriter` (which hashes) be the sink.
+ * Files up to 1 MiB are read whole into a buffer of their size with synchronous calls
+ * (letting the event loop run every few hundred entries; `util/event-loop.ts` says why);
+ * larger ones stream. Nothing is hashed here: wrap the sink in a {@link HashingSink} for
+ * the diff ID, or let a `ContentWriter` (which hashes) be the sink.
  * @throws InvalidArgumentError for a malformed change path or a missing source root.
- * @throws Error when a source file changes size while it is read.
+ * @throws Error when a source file shrinks while it is read.
  */
 export async function writeLayerTar(
   changes: AsyncIterable<LayerChange> | Iterable<LayerChange>,
@@ -75,19 +64,26 @@ export async function writeLayerTar(
   const tar = new TarWriter(sink);
   const firstPathOfInode = new Map<string, string>();
   const deleted = new Set<string>();
+  const breathe = breather();
   let entries = 0;
-  const prepared = mapOrdered(changes, opts.readAhead ?? 16, (c) => prepare(c, opts));
-  for await (const p of prepared) {
+  for await (const change of changes) {
     opts.signal?.throwIfAborted();
-    const { change } = p;
-    if (change.kind === "delete") {
-      if (underDeleted(change.path, deleted)) continue;
-      deleted.add(change.path);
+    await breathe();
+    const rel = checkPath(change.path);
+    if (change.kind === "delete" || change.kind === "opaque") {
+      if (change.kind === "delete") {
+        if (underDeleted(rel, deleted)) continue;
+        deleted.add(rel);
+      }
+      await tar.entry(whiteoutHeader(change.kind, rel));
+      entries++;
+      continue;
     }
-    if (!p.header) continue; // a socket
-    const h = p.header;
-    const st = p.stat;
-    if (st && st.nlink > 1 && h.type !== "dir") {
+    const source = change.sourcePath ?? sourceFromRoot(rel, opts.sourceRoot);
+    const st = change.stat ?? fs.lstatSync(source);
+    const h = header(change, rel, source, st, opts.xattrFilter);
+    if (!h) continue; // a socket
+    if (st.nlink > 1 && h.type !== "dir") {
       const key = `${st.dev}:${st.ino}`;
       const first = firstPathOfInode.get(key);
       if (first !== undefined) {
@@ -98,39 +94,37 @@ export async function writeLayerTar(
       }
       firstPathOfInode.set(key, h.name);
     }
-    if (p.deferred && st) {
-      const source = p.deferred;
-      if (st.size <= SMALL_FILE) await tar.entry(h, await readWhole(source, st.size));
-      else await streamFile(tar, h, source);
-    } else {
-      await tar.entry(h, p.body);
-    }
+    if (h.type !== "file" || h.size === 0) await tar.entry(h);
+    else if (h.size <= SMALL_FILE) await tar.entry(h, readWhole(source, h.size));
+    else await streamFile(tar, h, source);
     entries++;
   }
   await tar.finish();
   return { entries, size: tar.size };
 }
 
-/** Stat, read xattrs and link target, and read a small unshared file; runs in read-ahead. */
-async function prepare(change: LayerChange, opts: WriteLayerTarOptions): Promise<Prepared> {
-  const rel = checkPath(change.path);
-  if (change.kind === "delete" || change.kind === "opaque") {
-    const name =
-      change.kind === "opaque"
-        ? `${rel}/${OPAQUE}`
-        : `${path.posix.dirname(rel) === "." ? "" : `${path.posix.dirname(rel)}/`}${WHITEOUT_PREFIX}${path.posix.basename(rel)}`;
-    const header: TarHeader = { name, type: "file", mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 };
-    return { change, header };
-  }
-  const source = change.sourcePath ?? sourceFromRoot(rel, opts.sourceRoot);
-  const st = change.stat ?? (await fs.lstat(source));
+function whiteoutHeader(kind: "delete" | "opaque", rel: string): TarHeader {
+  const slash = rel.lastIndexOf("/");
+  const name =
+    kind === "opaque"
+      ? `${rel}/${OPAQUE}`
+      : `${rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${rel.slice(slash + 1)}`;
+  return { name, type: "file", mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 };
+}
+
+/** The tar header of an `add`/`modify` change, or `undefined` for a socket. */
+function header(
+  change: LayerChange,
+  rel: string,
+  source: string,
+  st: Stats,
+  filter: ((name: string) => boolean) | undefined,
+): TarHeader | undefined {
   const type = entryType(st);
-  if (type === undefined) return { change }; // socket
+  if (type === undefined) return undefined;
   const xattrs =
-    change.stat !== undefined
-      ? filterXattrs(change.xattrs, opts.xattrFilter)
-      : readXattrs(source, opts.xattrFilter);
-  const header: TarHeader = {
+    change.stat !== undefined ? filterXattrs(change.xattrs, filter) : readXattrs(source, filter);
+  const h: TarHeader = {
     name: type === "dir" ? `${rel}/` : rel,
     type,
     mode: st.mode & 0o7777,
@@ -139,16 +133,14 @@ async function prepare(change: LayerChange, opts: WriteLayerTarOptions): Promise
     size: type === "file" ? st.size : 0,
     mtime: Math.floor(st.mtimeMs / 1000),
   };
-  if (xattrs && xattrs.size > 0) header.xattrs = xattrs;
-  if (type === "symlink") header.linkname = change.linkTarget ?? (await fs.readlink(source));
+  if (xattrs && xattrs.size > 0) h.xattrs = xattrs;
+  if (type === "symlink") h.linkname = change.linkTarget ?? fs.readlinkSync(source);
   if (type === "char" || type === "block") {
     const { major, minor } = splitDevice(st.rdev);
-    header.devmajor = major;
-    header.devminor = minor;
+    h.devmajor = major;
+    h.devminor = minor;
   }
-  if (type !== "file") return { change, header, stat: st };
-  if (st.nlink > 1 || st.size > SMALL_FILE) return { change, header, stat: st, deferred: source };
-  return { change, header, stat: st, body: await readWhole(source, st.size) };
+  return h;
 }
 
 function entryType(st: Stats): TarEntryType | undefined {
@@ -161,26 +153,25 @@ function entryType(st: Stats): TarEntryType | undefined {
   return undefined;
 }
 
-/** Read exactly `size` bytes of `p` into a buffer of that size. */
-async function readWhole(p: string, size: number): Promise<Buffer> {
+/** Read exactly `size` bytes of `p` into a buffer of that size (O_NOFOLLOW: `p` was a file). */
+function readWhole(p: string, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
-  if (size === 0) return buf;
-  const fh = await fs.open(p, "r");
+  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     let off = 0;
     while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) throw new Error(`file "${p}": shrank while being read`);
-      off += bytesRead;
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) throw new Error(`file "${p}": shrank while being read`);
+      off += n;
     }
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
   return buf;
 }
 
 async function streamFile(tar: TarWriter, h: TarHeader, p: string): Promise<void> {
-  const fh = await fs.open(p, "r");
+  const fh = await fsp.open(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     await tar.begin(h);
     let left = h.size;

@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import type { ContentStore } from "../content/content-store.js";
+import type { Descriptor } from "../content/descriptor.js";
+import { InvalidArgumentError, NotSupportedError } from "../errors.js";
+import { layerCompression, MediaTypes } from "../image/media-types.js";
+import { createGzipSink, HashingSink } from "../util/byte-sink.js";
+import { type ApplyLayerTarOptions, applyLayerTar } from "./apply-layer-tar.js";
+import type { LayerChange } from "./layer-change.js";
+import { decompressLayer } from "./layer-compression.js";
+import { type WriteLayerTarOptions, writeLayerTar } from "./write-layer-tar.js";
+
+/** Annotation holding the number of tar entries of a layer strata wrote. */
+export const ANNOTATION_LAYER_ENTRIES = "io.strata.layer.entries";
+/** Annotation holding a compressed layer's diff ID (digest of its uncompressed tar). */
+export const ANNOTATION_DIFF_ID = "io.strata.diff-id";
+
+/** Options of {@link storeLayerBlob}. */
+export interface StoreLayerBlobOptions extends WriteLayerTarOptions {
+  /** Media type of the blob: an OCI or docker tar type (default OCI tar) or a gzip one. */
+  mediaType?: string;
+}
+
+/**
+ * Write `changes` as a layer blob into the content store in one pass (tar, optional gzip,
+ * hash, write): the tail every differ shares, naive or native.
+ * @returns the blob's descriptor; a gzip one carries the diff ID in
+ *   `annotations["io.strata.diff-id"]`, every one the entry count.
+ * @throws NotSupportedError for zstd; InvalidArgumentError for a non-layer media type.
+ */
+export async function storeLayerBlob(
+  store: ContentStore,
+  changes: AsyncIterable<LayerChange> | Iterable<LayerChange>,
+  opts: StoreLayerBlobOptions = {},
+): Promise<Descriptor> {
+  const mediaType = opts.mediaType ?? MediaTypes.OciLayer;
+  const compression = layerCompression(mediaType);
+  if (compression === undefined) {
+    throw new InvalidArgumentError(`media type "${mediaType}": not a layer media type`);
+  }
+  if (compression === "zstd") {
+    throw new NotSupportedError(`media type "${mediaType}": zstd layers cannot be written yet`);
+  }
+  opts.signal?.throwIfAborted();
+  const writer = await store.writer();
+  try {
+    if (compression === "none") {
+      const { entries } = await writeLayerTar(changes, writer, opts);
+      const blob = await writer.commit();
+      return { mediaType, ...blob, annotations: { [ANNOTATION_LAYER_ENTRIES]: String(entries) } };
+    }
+    const gz = createGzipSink(writer);
+    const tar = new HashingSink(gz);
+    const { entries } = await writeLayerTar(changes, tar, opts);
+    await gz.close();
+    const blob = await writer.commit();
+    return {
+      mediaType,
+      ...blob,
+      annotations: {
+        [ANNOTATION_LAYER_ENTRIES]: String(entries),
+        [ANNOTATION_DIFF_ID]: tar.digest(),
+      },
+    };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+/**
+ * Extract the stored layer `desc` onto the directory `dir` and check it: the uncompressed
+ * stream must hash to `annotations["io.strata.diff-id"]` when given, and an uncompressed
+ * blob to its own digest and size; a compressed blob's bytes must still hash to its digest.
+ * @returns the uncompressed layer's descriptor (digest = diff ID, size = tar bytes).
+ * @throws NotFoundError when the blob is not stored.
+ * @throws InvalidArgumentError for a bad media type, a rejected entry or a mismatch.
+ * @throws NotSupportedError for zstd without a `zstd` binary.
+ */
+export async function applyLayerBlob(
+  store: ContentStore,
+  desc: Descriptor,
+  dir: string,
+  opts: ApplyLayerTarOptions = {},
+): Promise<Descriptor> {
+  const compression = layerCompression(desc.mediaType);
+  if (compression === undefined) {
+    throw new InvalidArgumentError(
+      `layer ${desc.digest}: "${desc.mediaType}" is not a layer media type`,
+    );
+  }
+  await store.info(desc.digest);
+  opts.signal?.throwIfAborted();
+  const blob = await store.open(desc.digest);
+  const blobHash = createHash("sha256");
+  let blobSize = 0;
+  async function* hashedBlob(): AsyncGenerator<Buffer> {
+    for await (const chunk of blob as AsyncIterable<Buffer>) {
+      blobHash.update(chunk);
+      blobSize += chunk.length;
+      yield chunk;
+    }
+  }
+  try {
+    // An uncompressed blob's digest is its diff ID: applyLayerTar hashes it already.
+    const source = compression === "none" ? (blob as AsyncIterable<Buffer>) : hashedBlob();
+    const tar = await decompressLayer(source, compression);
+    const res = await applyLayerTar(tar, dir, opts);
+    const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
+    if (expected !== undefined && expected !== res.diffId) {
+      throw mismatch(desc, `diff ID ${expected} expected, layer hashes to ${res.diffId}`);
+    }
+    if (compression === "none" && (desc.digest !== res.diffId || desc.size !== res.size)) {
+      throw mismatch(desc, `content hashes to ${res.diffId} (${res.size} bytes)`);
+    }
+    if (compression !== "none") {
+      const actual = `sha256:${blobHash.digest("hex")}`;
+      if (actual !== desc.digest || blobSize !== desc.size) {
+        throw mismatch(desc, `blob hashes to ${actual} (${blobSize} bytes)`);
+      }
+    }
+    return { mediaType: MediaTypes.OciLayer, digest: res.diffId, size: res.size };
+  } finally {
+    blob.destroy();
+  }
+}
+
+function mismatch(desc: Descriptor, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(`layer ${desc.digest}: digest mismatch: ${what}`);
+}
