@@ -10,6 +10,7 @@ export * from "./di.js";
 export * from "./diff/apply-layer-tar.js";
 export * from "./diff/differ.js";
 export * from "./diff/layer-change.js";
+export * from "./diff/layer-blob.js";
 export * from "./diff/layer-compression.js";
 export * from "./diff/naive-differ.js";
 export * from "./diff/tree-guard.js";

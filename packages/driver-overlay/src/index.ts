@@ -1,23 +1,9 @@
 /**
- * `@strata/driver-overlay`: the kernel overlayfs storage driver.
- *
- * Not written yet (issue #3). Until it is, the module is an honest not-supported driver:
- * `probe` and `register` throw {@link NotSupportedError}, so auto-selection moves on to
- * the next driver and `--storage-driver overlay` fails with a clear message.
+ * `@strata/driver-overlay`: the kernel overlayfs storage driver (docker's overlay2 layout)
+ * with a native differ that reads only a snapshot's upper directory.
  */
-import { DRIVER_CONTRACT_VERSION, type DriverModule, NotSupportedError } from "@strata/core";
-
-const NOT_IMPLEMENTED = "overlay: not implemented yet (issue #3)";
-
-/** The overlay driver's module; currently reports that it is not implemented. */
-export const overlayDriver: DriverModule = {
-  name: "overlay",
-  contractVersion: DRIVER_CONTRACT_VERSION,
-  priority: 100,
-  async probe(): Promise<void> {
-    throw new NotSupportedError(NOT_IMPLEMENTED);
-  },
-  register(): void {
-    throw new NotSupportedError(NOT_IMPLEMENTED);
-  },
-};
+export { overlayUpperChanges } from "./overlay-changes.js";
+export { OverlayDiffer } from "./overlay-differ.js";
+export { overlayDriver } from "./overlay-driver.js";
+export { type OverlayProbeResult, probeOverlay } from "./overlay-probe.js";
+export { OVERLAY_FIXED_OPTIONS, OverlaySnapshotter } from "./overlay-snapshotter.js";

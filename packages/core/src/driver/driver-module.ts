@@ -1,4 +1,5 @@
-import type { DependencyContainer } from "tsyringe";
+import type { DependencyContainer, InjectionToken } from "tsyringe";
+import { AlreadyExistsError } from "../errors.js";
 
 /** Version of the driver contract this build of core implements. Drivers declare theirs. */
 export const DRIVER_CONTRACT_VERSION = 1;
@@ -50,4 +51,15 @@ export interface DriverModule {
   probe(ctx: DriverContext): Promise<void>;
   /** Bind the driver's services into `container`. */
   register(container: DependencyContainer, ctx: DriverContext): void;
+}
+
+/**
+ * Throw `AlreadyExistsError` when `token` is already bound in `container` itself: what a
+ * driver's `register` calls before binding its snapshotter (credo's module rule: a slot
+ * is filled once).
+ */
+export function assertSlotFree(container: DependencyContainer, token: InjectionToken<unknown>, driver: string): void {
+  if (container.isRegistered(token, false)) {
+    throw new AlreadyExistsError(`driver "${driver}": ${String(token.toString())} is already registered in this container`);
+  }
 }

@@ -62,14 +62,9 @@ export class MountManager {
       return;
     }
     if (m.type === "overlay") {
-      await run("mount", [
-        "-t",
-        "overlay",
-        m.source || "overlay",
-        "-o",
-        m.options.join(","),
-        target,
-      ]);
+      const { options, cwd } = shortenOverlayOptions(m.options);
+      const args = ["-t", "overlay", m.source || "overlay", "-o", options.join(","), path.resolve(target)];
+      await run("mount", args, cwd ? { cwd } : {});
       return;
     }
     throw new NotSupportedError(`mount type "${m.type}": no handler registered`);

@@ -164,6 +164,12 @@ export interface Snapshotter {
    */
   usage(key: string, opts?: CallOptions): Promise<Usage>;
 
+  /**
+   * Driver status lines for `info` (docker's `DriverStatus`), e.g.
+   * `[["Native Overlay Diff", "true"]]`. Optional.
+   */
+  status?(): Promise<[string, string][]>;
+
   /** Release resources. Idempotent; later calls on this instance may fail. */
   close(): Promise<void>;
 }

@@ -57,6 +57,8 @@ export class StoreService {
       driverStatus: [
         ["Backing Filesystem", await backingFilesystem(this.root)],
         ["Snapshots", String(snapshots)],
+        ...((await this.snapshotter.status?.()) ?? []),
+        ["Differ", this.differ.constructor.name],
       ],
       images: count("images"),
       containers: count("containers"),

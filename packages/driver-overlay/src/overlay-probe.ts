@@ -1,0 +1,103 @@
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { backingFilesystem, NotSupportedError, readXattrs, run } from "@strata/core";
+import { OVERLAY_FIXED_OPTIONS } from "./overlay-snapshotter.js";
+
+/** Filesystems that cannot hold an overlay upper directory (docker's overlay2 list). */
+const BAD_BACKING = new Set([
+  "overlay",
+  "aufs",
+  "ecryptfs",
+  "fuse.overlayfs",
+  "fuse.aufs",
+  "nfs",
+  "nfs4",
+  "zfs",
+]);
+
+/** What the probe learned; `info` shows it. */
+export interface OverlayProbeResult {
+  backingFilesystem: string;
+  /** Whether the native differ can read upper directories directly on this kernel. */
+  nativeDiff: boolean;
+  /** Why native diff is off, when it is. */
+  nativeDiffReason?: string;
+}
+
+async function mountOverlay(options: string, target: string): Promise<void> {
+  await run("mount", ["-t", "overlay", "overlay", "-o", options, target]);
+}
+
+/**
+ * Check that kernel overlayfs works for this root (docker's `supportsOverlay` and
+ * `doesSupportNativeDiff`): root privileges, overlay in the kernel, a backing filesystem
+ * that can be an upper, a real two-lower mount that accepts strata's fixed options, and
+ * whether a directory recreated over a lower one gets the opaque flag in the upper (without
+ * it, the upper directory does not say that lower content is hidden, and native diff would
+ * be wrong).
+ * @throws NotSupportedError with the reason when overlay cannot work here.
+ */
+export async function probeOverlay(root: string): Promise<OverlayProbeResult> {
+  if (process.getuid?.() !== 0)
+    throw new NotSupportedError("overlay: needs root (mounting overlayfs is privileged)");
+  let filesystems = await fs.readFile("/proc/filesystems", "utf8").catch(() => "");
+  if (!/\toverlay\n/.test(filesystems)) {
+    await run("modprobe", ["overlay"]).catch(() => {});
+    filesystems = await fs.readFile("/proc/filesystems", "utf8").catch(() => "");
+    if (!/\toverlay\n/.test(filesystems))
+      throw new NotSupportedError("overlay: the kernel has no overlay filesystem");
+  }
+  await fs.mkdir(root, { recursive: true });
+  const backing = await backingFilesystem(root);
+  if (BAD_BACKING.has(backing)) {
+    throw new NotSupportedError(
+      `overlay: the backing filesystem ${backing} of ${root} cannot be an overlay upper`,
+    );
+  }
+  const dir = await fs.mkdtemp(path.join(root, "probe-"));
+  const [l1, l2, upper, work, merged] = ["l1", "l2", "upper", "work", "merged"].map((d) =>
+    path.join(dir, d),
+  ) as [string, string, string, string, string];
+  let mounted = false;
+  try {
+    for (const d of [l1, l2, upper, work, merged]) await fs.mkdir(d);
+    await fs.mkdir(path.join(l2, "d"));
+    await fs.writeFile(path.join(l2, "d", "f"), "x");
+    const opts = [
+      ...OVERLAY_FIXED_OPTIONS,
+      `lowerdir=${l1}:${l2}`,
+      `upperdir=${upper}`,
+      `workdir=${work}`,
+    ].join(",");
+    try {
+      await mountOverlay(opts, merged);
+      mounted = true;
+    } catch (err) {
+      throw new NotSupportedError(
+        `overlay: a test mount on ${backing} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    // docker's native-diff check: a directory removed and recreated must come out opaque.
+    await fs.rm(path.join(merged, "d"), { recursive: true });
+    await fs.mkdir(path.join(merged, "d"));
+    const opaque = readXattrs(path.join(upper, "d"))?.get("trusted.overlay.opaque");
+    if (opaque?.toString() !== "y") {
+      return {
+        backingFilesystem: backing,
+        nativeDiff: false,
+        nativeDiffReason: "the kernel does not mark recreated directories opaque",
+      };
+    }
+    return { backingFilesystem: backing, nativeDiff: true };
+  } finally {
+    if (mounted) await run("umount", [merged]).catch(() => run("umount", ["-l", merged]));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The kernel release, for `info`. */
+export function kernelRelease(): string {
+  return os.release();
+}
