@@ -7,10 +7,10 @@ import { InvalidArgumentError } from "../errors.js";
 import { applyLayerTar } from "./apply-layer-tar.js";
 import {
   cleanupTemp,
-  isRoot,
   packWithTarStream,
   put,
   setXattr,
+  skipWithoutRoot,
   snapshotTree,
   tempDir,
 } from "./test-support/trees.js";
@@ -148,6 +148,19 @@ describe("applyLayerTar", () => {
     expect(a.nlink).toBe(3);
   });
 
+  it("sets owners from the layer only with sameOwner (the default as root)", async () => {
+    const tar = await packWithTarStream([{ name: "f", body: "x", uid: 1, gid: 2 }]);
+    const mine = await tempDir();
+    await applyLayerTar(chunksOf(tar), mine, { sameOwner: false });
+    const st = await fs.stat(path.join(mine, "f"));
+    expect([st.uid, st.gid]).toEqual([process.getuid?.(), process.getgid?.()]);
+    if (skipWithoutRoot) return;
+    const theirs = await tempDir();
+    await apply(tar, theirs);
+    const st2 = await fs.stat(path.join(theirs, "f"));
+    expect([st2.uid, st2.gid]).toEqual([1, 2]);
+  });
+
   describe("rejects entries that would escape the tree, writing nothing outside", () => {
     const hostile: [string, Parameters<typeof packWithTarStream>[0]][] = [
       ["a .. component", [{ name: "a/../../escaped", body: "x" }]],
@@ -237,7 +250,7 @@ describe("applyLayerTar", () => {
     expect(await exists(path.join(dir, "b"))).toBe(true); // parent made for the converter
   });
 
-  it.skipIf(!isRoot)(
+  it.skipIf(skipWithoutRoot)(
     "applies what GNU tar writes (PAX, xattrs, devices, hardlinks), reproducing the tree (root)",
     async () => {
       const src = await tempDir();

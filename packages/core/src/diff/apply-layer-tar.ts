@@ -32,6 +32,11 @@ export interface ApplyLayerTarOptions {
    * `false` to skip it. When set, missing parents of whiteouts are created.
    */
   convertWhiteout?: (w: Whiteout) => Promise<boolean>;
+  /**
+   * Give entries the owners the layer records (lchown). Default: when running as root,
+   * as GNU tar's `--same-owner`; an unprivileged process keeps its own uid and gid.
+   */
+  sameOwner?: boolean;
 }
 
 /** What {@link applyLayerTar} did. */
@@ -61,7 +66,7 @@ const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
  *   (AUFS metadata) are skipped.
  * - An entry replaces an existing non-directory, and a non-directory entry replaces an
  *   existing directory; a directory over a directory only updates its metadata.
- * - Owner (lchown), mode (not on symlinks), xattrs and times (lutimes) are set; directory
+ * - Owner (lchown, see `sameOwner`), mode (not on symlinks), xattrs and times (lutimes) are set; directory
  *   times last, deepest first. Hardlinks link to their target inside the tree; device
  *   nodes and fifos are made with `mknod`.
  * - Safety: absolute names, `..` components, parents that are symlinks (never followed),
@@ -94,6 +99,7 @@ export async function applyLayerTar(
   const dirTimes: { rel: string; atime: number; mtime: number }[] = [];
   const warnings: string[] = [];
   const breathe = breather();
+  const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
   let entries = 0;
 
   for await (const entry of readTar(hashed())) {
@@ -187,7 +193,7 @@ export async function applyLayerTar(
         try {
           if (h.size <= SMALL_FILE) writeAll(fd, await entry.buffer());
           else for await (const chunk of entry.chunks()) writeAll(fd, chunk);
-          fs.fchownSync(fd, h.uid, h.gid);
+          if (sameOwner) fs.fchownSync(fd, h.uid, h.gid);
           fs.fchmodSync(fd, h.mode);
           setXattrs(abs, h);
           fs.futimesSync(fd, atime, h.mtime);
@@ -198,7 +204,7 @@ export async function applyLayerTar(
       }
       case "symlink":
         fs.symlinkSync(h.linkname ?? "", abs);
-        fs.lchownSync(abs, h.uid, h.gid);
+        if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
         setXattrs(abs, h);
         fs.lutimesSync(abs, atime, h.mtime);
         return;
@@ -228,7 +234,7 @@ export async function applyLayerTar(
 
   /** Owner, then mode (chown clears setuid/setgid), then xattrs; not for symlinks. */
   function setMeta(abs: string, h: TarHeader): void {
-    fs.lchownSync(abs, h.uid, h.gid);
+    if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
     fs.chmodSync(abs, h.mode);
     setXattrs(abs, h);
   }

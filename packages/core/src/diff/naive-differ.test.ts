@@ -17,17 +17,17 @@ import {
   cleanupTemp,
   copyTree,
   gnuTarList,
-  isRoot,
   listWithTarStream,
   put,
   setXattr,
+  skipWithoutRoot,
   snapshotTree,
   tempDir,
 } from "./test-support/trees.js";
 
 const T = 1_600_000_000;
 const CAP = Buffer.from("0100000200200000000000000000000000000000", "hex");
-const privileged = isRoot || process.env.CI === "true" ? it : it.skip;
+const privileged = it.skipIf(skipWithoutRoot);
 
 let store: ContentStore;
 let differ: NaiveDiffer;

@@ -11,8 +11,14 @@ import * as path from "node:path";
 import { getAttributeSync, listAttributesSync, setAttributeSync } from "@napi-rs/xattr";
 import * as tarStream from "tar-stream";
 
-/** True when running as root (device nodes, chown, trusted.* xattrs). */
+/** True when running as root (device nodes, chown, trusted.* xattrs, mounts). */
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Whether cases that need root are skipped here: only when not root and not under
+ * `CI=true` (where they must run, and fail without root, rather than pass by skipping).
+ */
+export const skipWithoutRoot = !isRoot && process.env.CI !== "true";
 
 /** Temporary directories made by {@link tempDir}; removed by {@link cleanupTemp}. */
 const made: string[] = [];
