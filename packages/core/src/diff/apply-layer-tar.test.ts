@@ -134,6 +134,24 @@ describe("applyLayerTar", () => {
     ]);
   });
 
+  it("fills a read-only directory before giving it its mode", async () => {
+    const dir = await tempDir();
+    const tar = await packWithTarStream([
+      { name: "ro/", type: "directory", mode: 0o555 },
+      { name: "ro/inner/", type: "directory", mode: 0o500 },
+      { name: "ro/inner/f", body: "f", mode: 0o444 },
+      { name: "later", type: "directory", mode: 0o700 },
+      { name: "later", body: "a file replaced the directory", mode: 0o640 },
+    ]);
+    await applyLayerTar(chunksOf(tar), dir, { sameOwner: false });
+    expect((await fs.stat(path.join(dir, "ro"))).mode & 0o7777).toBe(0o555);
+    expect((await fs.stat(path.join(dir, "ro/inner"))).mode & 0o7777).toBe(0o500);
+    expect(await fs.readFile(path.join(dir, "ro/inner/f"), "utf8")).toBe("f");
+    expect((await fs.stat(path.join(dir, "later"))).mode & 0o7777).toBe(0o640);
+    await fs.chmod(path.join(dir, "ro"), 0o755); // let cleanup remove it as non-root
+    await fs.chmod(path.join(dir, "ro/inner"), 0o755);
+  });
+
   it("links hardlinks to their target inside the tree", async () => {
     const dir = await tempDir();
     const tar = await packWithTarStream([

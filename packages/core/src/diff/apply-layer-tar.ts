@@ -66,9 +66,9 @@ const CREATE_FILE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
  *   (AUFS metadata) are skipped.
  * - An entry replaces an existing non-directory, and a non-directory entry replaces an
  *   existing directory; a directory over a directory only updates its metadata.
- * - Owner (lchown, see `sameOwner`), mode (not on symlinks), xattrs and times (lutimes) are set; directory
- *   times last, deepest first. Hardlinks link to their target inside the tree; device
- *   nodes and fifos are made with `mknod`.
+ * - Owner (lchown, see `sameOwner`), mode (not on symlinks), xattrs and times (lutimes)
+ *   are set; directory modes and times last, deepest first. Hardlinks link to their
+ *   target inside the tree; device nodes and fifos are made with `mknod`.
  * - Safety: absolute names, `..` components, parents that are symlinks (never followed),
  *   hardlink targets outside the tree and whiteouts that would escape are rejected.
  *
@@ -96,7 +96,9 @@ export async function applyLayerTar(
   }
   const tree = new TreeGuard(dir);
   const unpacked = new Set<string>();
-  const dirTimes: { rel: string; atime: number; mtime: number }[] = [];
+  /** Directories' final mode and times, set last: children change the mtime, and a
+   * read-only mode would stop an unprivileged process from filling the directory. */
+  const dirMeta: { rel: string; mode: number; atime: number; mtime: number }[] = [];
   const warnings: string[] = [];
   const breathe = breather();
   const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
@@ -124,13 +126,12 @@ export async function applyLayerTar(
     await breathe();
   }
 
-  dirTimes.sort((a, b) => depth(b.rel) - depth(a.rel));
-  for (const t of dirTimes) {
-    try {
-      fs.lutimesSync(tree.abs(t.rel), t.atime, t.mtime);
-    } catch (err) {
-      ignoreMissing(err);
-    }
+  dirMeta.sort((a, b) => depth(b.rel) - depth(a.rel));
+  for (const d of dirMeta) {
+    const abs = tree.abs(d.rel);
+    if (!fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) continue; // replaced later
+    fs.chmodSync(abs, d.mode);
+    fs.lutimesSync(abs, d.atime, d.mtime);
   }
   return { diffId: `sha256:${hash.digest("hex")}`, size, entries, warnings };
 
@@ -184,8 +185,8 @@ export async function applyLayerTar(
     switch (h.type) {
       case "dir":
         if (!merge) fs.mkdirSync(abs, 0o700);
-        setMeta(abs, h);
-        dirTimes.push({ rel, atime, mtime: h.mtime });
+        setMeta(abs, h, h.mode | 0o700);
+        dirMeta.push({ rel, mode: h.mode, atime, mtime: h.mtime });
         return;
       case "file": {
         // O_EXCL|O_NOFOLLOW: never write through whatever might sit at `abs`.
@@ -233,9 +234,9 @@ export async function applyLayerTar(
   }
 
   /** Owner, then mode (chown clears setuid/setgid), then xattrs; not for symlinks. */
-  function setMeta(abs: string, h: TarHeader): void {
+  function setMeta(abs: string, h: TarHeader, mode = h.mode): void {
     if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
-    fs.chmodSync(abs, h.mode);
+    fs.chmodSync(abs, mode);
     setXattrs(abs, h);
   }
 
@@ -263,9 +264,4 @@ function depth(rel: string): number {
   let n = 0;
   for (let i = rel.indexOf("/"); i >= 0; i = rel.indexOf("/", i + 1)) n++;
   return n;
-}
-
-function ignoreMissing(err: unknown): undefined {
-  if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-  throw err;
 }
