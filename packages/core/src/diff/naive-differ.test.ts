@@ -166,6 +166,22 @@ describe("NaiveDiffer", () => {
     expect((await differ.diff(bind(upper), bind(target))).size).toBe(1024);
   });
 
+  privileged("writes a base layer GNU tar extracts into an identical tree (root)", async () => {
+    const { upper } = await richPair();
+    const desc = await differ.diff([], bind(upper));
+    const out = await tempDir();
+    execFileSync("tar", [
+      "--xattrs",
+      "--xattrs-include=*",
+      "--numeric-owner",
+      "-xpf",
+      store.blobPath(desc.digest),
+      "-C",
+      out,
+    ]);
+    expect(await snapshotTree(out)).toEqual(await snapshotTree(upper));
+  });
+
   privileged("produces the same layer through read-only bind mounts (root)", async () => {
     const lower = await tempDir();
     const upper = await tempDir();
