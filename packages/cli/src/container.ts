@@ -94,7 +94,9 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
       let differ: NaiveDiffer | undefined;
       child.register(Tokens.Differ, { useFactory: (c) => (differ ??= c.resolve(NaiveDiffer)) });
     }
-    child.resolve(StoreService).recordDriverUse();
+    const store = child.resolve(StoreService);
+    store.recordDriverUse();
+    await store.recover();
 
     let disposed = false;
     return {

@@ -22,7 +22,10 @@ export function isOverlayWhiteout(st: fs.Stats): boolean {
  * the new state of that path. Cost grows with the upper directory, not with the image.
  * Paths come parents first, names sorted within each directory.
  */
-export async function* overlayUpperChanges(upperDir: string, signal?: AbortSignal): AsyncGenerator<LayerChange> {
+export async function* overlayUpperChanges(
+  upperDir: string,
+  signal?: AbortSignal,
+): AsyncGenerator<LayerChange> {
   let n = 0;
   async function* walk(rel: string): AsyncGenerator<LayerChange> {
     const names = fs.readdirSync(path.join(upperDir, rel)).sort();

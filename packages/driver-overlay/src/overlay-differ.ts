@@ -24,7 +24,12 @@ interface LayerView {
 
 async function realLowers(option: string | undefined): Promise<string[]> {
   if (!option) return [];
-  return Promise.all(option.slice("lowerdir=".length).split(":").map((p) => fs.realpath(p)));
+  return Promise.all(
+    option
+      .slice("lowerdir=".length)
+      .split(":")
+      .map((p) => fs.realpath(p)),
+  );
 }
 
 /** The layer view of writable mounts, or undefined when they are not overlay's. */
@@ -35,7 +40,10 @@ async function writableView(mounts: readonly Mount[]): Promise<LayerView | undef
   if (m.type !== "overlay") return undefined;
   const upper = m.options.find((o) => o.startsWith("upperdir="));
   if (!upper) return undefined;
-  return { upper: upper.slice("upperdir=".length), lowers: await realLowers(m.options.find((o) => o.startsWith("lowerdir="))) };
+  return {
+    upper: upper.slice("upperdir=".length),
+    lowers: await realLowers(m.options.find((o) => o.startsWith("lowerdir="))),
+  };
 }
 
 /** The stack of directories read-only mounts show, top first; undefined when unknown. */
@@ -66,7 +74,12 @@ export class OverlayDiffer implements Differ {
   async diff(lower: Mount[], upper: Mount[], opts: DiffOptions = {}): Promise<Descriptor> {
     const view = await writableView(upper);
     const stack = await readOnlyStack(lower);
-    if (!view || !stack || stack.length !== view.lowers.length || stack.some((d, i) => d !== view.lowers[i])) {
+    if (
+      !view ||
+      !stack ||
+      stack.length !== view.lowers.length ||
+      stack.some((d, i) => d !== view.lowers[i])
+    ) {
       return this.fallback.diff(lower, upper, opts);
     }
     return storeLayerBlob(this.store, overlayUpperChanges(view.upper, opts.signal), {

@@ -1,7 +1,14 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { backingFilesystem, NotSupportedError, readXattrs, run } from "@strata/core";
+import {
+  backingFilesystem,
+  isMountPoint,
+  NotSupportedError,
+  processAlive,
+  readXattrs,
+  run,
+} from "@strata/core";
 import { OVERLAY_FIXED_OPTIONS } from "./overlay-snapshotter.js";
 
 /** Filesystems that cannot hold an overlay upper directory (docker's overlay2 list). */
@@ -55,7 +62,8 @@ export async function probeOverlay(root: string): Promise<OverlayProbeResult> {
       `overlay: the backing filesystem ${backing} of ${root} cannot be an overlay upper`,
     );
   }
-  const dir = await fs.mkdtemp(path.join(root, "probe-"));
+  await clearDeadProbes(root);
+  const dir = await fs.mkdtemp(path.join(root, `probe-${process.pid}-`));
   const [l1, l2, upper, work, merged] = ["l1", "l2", "upper", "work", "merged"].map((d) =>
     path.join(dir, d),
   ) as [string, string, string, string, string];
@@ -94,6 +102,17 @@ export async function probeOverlay(root: string): Promise<OverlayProbeResult> {
   } finally {
     if (mounted) await run("umount", [merged]).catch(() => run("umount", ["-l", merged]));
     await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Unmount and remove probe directories of probes whose process was killed midway. */
+async function clearDeadProbes(root: string): Promise<void> {
+  for (const name of await fs.readdir(root).catch(() => [] as string[])) {
+    const m = /^probe-(\d+)-/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const merged = path.join(root, name, "merged");
+    if (await isMountPoint(merged)) await run("umount", ["-l", merged]).catch(() => {});
+    await fs.rm(path.join(root, name), { recursive: true, force: true });
   }
 }
 

@@ -61,7 +61,8 @@ export class OverlaySnapshotter implements Snapshotter {
   async status(): Promise<[string, string][]> {
     if (!this.probe) return [];
     const lines: [string, string][] = [["Native Overlay Diff", String(this.probe.nativeDiff)]];
-    if (this.probe.nativeDiffReason) lines.push(["Native Diff Off Because", this.probe.nativeDiffReason]);
+    if (this.probe.nativeDiffReason)
+      lines.push(["Native Diff Off Because", this.probe.nativeDiffReason]);
     return lines;
   }
 
@@ -193,7 +194,7 @@ export class OverlaySnapshotter implements Snapshotter {
    * removing a record and its directory).
    * @returns how many were removed.
    */
-  async cleanOrphans(): Promise<number> {
+  async cleanup(): Promise<number> {
     const ids = this.meta.ids();
     let n = 0;
     const dirs = await fs.readdir(path.join(this.root, "snapshots")).catch(() => [] as string[]);

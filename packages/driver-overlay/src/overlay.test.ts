@@ -1,11 +1,24 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AlreadyExistsError, ContentStore, MountManager, NaiveDiffer, rootContainer, Tokens } from "@strata/core";
-import { assertTreesEqual, captureTree, differSuite, type HarnessFactory, snapshotterSuite } from "@strata/core/testing";
+import {
+  AlreadyExistsError,
+  ContentStore,
+  MountManager,
+  NaiveDiffer,
+  rootContainer,
+  Tokens,
+} from "@strata/core";
+import {
+  assertTreesEqual,
+  captureTree,
+  differSuite,
+  type HarnessFactory,
+  snapshotterSuite,
+} from "@strata/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { overlayDriver } from "./overlay-driver.js";
 import { OverlayDiffer } from "./overlay-differ.js";
+import { overlayDriver } from "./overlay-driver.js";
 import { probeOverlay } from "./overlay-probe.js";
 import { OverlaySnapshotter } from "./overlay-snapshotter.js";
 
@@ -16,12 +29,18 @@ const nativeFactory: HarnessFactory = async ({ root, contentStore, mountManager 
 };
 const naiveFactory: HarnessFactory = async ({ root, contentStore, mountManager }) => {
   const snapshotter = new OverlaySnapshotter(root);
-  return { snapshotter, differ: new NaiveDiffer(contentStore, mountManager), cleanup: () => snapshotter.close() };
+  return {
+    snapshotter,
+    differ: new NaiveDiffer(contentStore, mountManager),
+    cleanup: () => snapshotter.close(),
+  };
 };
 
 // Overlay snapshots are kernel mounts: every case needs root.
-describe("overlay: snapshotter conformance", () => snapshotterSuite(it, nativeFactory, { requiresRoot: true }));
-describe("overlay: differ conformance (native differ)", () => differSuite(it, nativeFactory, { requiresRoot: true }));
+describe("overlay: snapshotter conformance", () =>
+  snapshotterSuite(it, nativeFactory, { requiresRoot: true }));
+describe("overlay: differ conformance (native differ)", () =>
+  differSuite(it, nativeFactory, { requiresRoot: true }));
 describe("overlay: differ conformance (naive differ over overlay mounts)", () =>
   differSuite(it, naiveFactory, { requiresRoot: true }));
 
@@ -53,7 +72,9 @@ describe("overlay: driver specifics", () => {
     expect(c.resolve(Tokens.Differ)).toBeInstanceOf(OverlayDiffer);
     expect(() => overlayDriver.register(c, ctx)).toThrow(AlreadyExistsError);
     await c.resolve(Tokens.Snapshotter).close();
-    expect(await fs.readdir(path.join(root, "overlay"))).not.toContainEqual(expect.stringMatching(/^probe-/));
+    expect(await fs.readdir(path.join(root, "overlay"))).not.toContainEqual(
+      expect.stringMatching(/^probe-/),
+    );
   });
 
   it("stores whiteouts as 0/0 char devices and opaque dirs as an xattr, and diffs them back", async () => {
@@ -85,10 +106,14 @@ describe("overlay: driver specifics", () => {
     const wh = await fs.lstat(path.join(upperDir, "gone"));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
     const { readXattrs } = await import("@strata/core");
-    expect(readXattrs(path.join(upperDir, "d"))?.get("trusted.overlay.opaque")?.toString()).toBe("y");
+    expect(readXattrs(path.join(upperDir, "d"))?.get("trusted.overlay.opaque")?.toString()).toBe(
+      "y",
+    );
     // And the two mounted trees are the same.
     await mm.withTempMount(upper, (a) =>
-      mm.withTempMount(child, async (b) => assertTreesEqual(await captureTree(a), await captureTree(b))),
+      mm.withTempMount(child, async (b) =>
+        assertTreesEqual(await captureTree(a), await captureTree(b)),
+      ),
     );
   });
 
@@ -123,7 +148,7 @@ describe("overlay: driver specifics", () => {
   it("cleans directories that no record owns", async () => {
     await sn.prepare("a");
     await fs.mkdir(path.join(root, "overlay", "snapshots", "9999", "fs"), { recursive: true });
-    expect(await sn.cleanOrphans()).toBe(1);
+    expect(await sn.cleanup()).toBe(1);
     expect(await fs.readdir(path.join(root, "overlay", "snapshots"))).toEqual(["1"]);
   });
 });
@@ -136,7 +161,10 @@ function listTarNames(tar: Buffer): string[] {
   while (off + 512 <= tar.length) {
     const h = tar.subarray(off, off + 512);
     if (h.every((b) => b === 0)) break;
-    const size = Number.parseInt(h.subarray(124, 136).toString().replace(/\0.*$/, "").trim() || "0", 8);
+    const size = Number.parseInt(
+      h.subarray(124, 136).toString().replace(/\0.*$/, "").trim() || "0",
+      8,
+    );
     const type = String.fromCharCode(h[156]!);
     const name = h.subarray(0, 100).toString().replace(/\0.*$/s, "");
     const prefix = h.subarray(345, 500).toString().replace(/\0.*$/s, "");

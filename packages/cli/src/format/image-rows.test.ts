@@ -92,7 +92,7 @@ describe("imageRows", () => {
     const rows = imageRows([old, fresh]);
     expect(imageIds(rows)).toEqual(rows.map((r) => r.image.id.slice(7, 19)));
     expect(new Set(imageIds(rows))).toEqual(new Set(["bbbb00000000", "aaaa00000000"]));
-    expect(imageIds(imageRows([old]), true)).toEqual([old.id]);
+    expect(imageIds(imageRows([old]), true)).toEqual([old.id, old.id, old.id]); // three tags, three rows
   });
 });
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { Tokens } from "../tokens.js";
+import { processAlive } from "../util/process.js";
 import { assertDigest, digestHex } from "./digest.js";
 
 /** What the content store knows of a blob. */
@@ -238,15 +239,6 @@ export class ContentStore {
       }
     }
     return n;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -58,8 +58,14 @@ export interface DriverModule {
  * driver's `register` calls before binding its snapshotter (credo's module rule: a slot
  * is filled once).
  */
-export function assertSlotFree(container: DependencyContainer, token: InjectionToken<unknown>, driver: string): void {
+export function assertSlotFree(
+  container: DependencyContainer,
+  token: InjectionToken<unknown>,
+  driver: string,
+): void {
   if (container.isRegistered(token, false)) {
-    throw new AlreadyExistsError(`driver "${driver}": ${String(token.toString())} is already registered in this container`);
+    throw new AlreadyExistsError(
+      `driver "${driver}": ${String(token.toString())} is already registered in this container`,
+    );
   }
 }

@@ -386,6 +386,16 @@ export class ImageStore {
           .get(chain_id);
         if (!still) {
           out.push({ deleted: chain_id });
+          // Other drivers holding this layer prune it when they next start.
+          const holders = db
+            .prepare("SELECT driver FROM snapshots WHERE chain_id = ?")
+            .all(chain_id) as { driver: string }[];
+          for (const { driver } of holders) {
+            if (driver === this.unpacker.driverName) continue;
+            db.prepare("INSERT OR IGNORE INTO settings(key, value) VALUES (?, '1')").run(
+              `prune-pending:${driver}`,
+            );
+          }
           db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
         }
       }

@@ -5,6 +5,7 @@ import { injectAll, injectable } from "tsyringe";
 import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import { Tokens } from "../tokens.js";
 import { run } from "../util/exec.js";
+import { processAlive } from "../util/process.js";
 import { isReadOnly, type Mount, type MountHandler } from "./mount.js";
 
 /**
@@ -63,7 +64,14 @@ export class MountManager {
     }
     if (m.type === "overlay") {
       const { options, cwd } = shortenOverlayOptions(m.options);
-      const args = ["-t", "overlay", m.source || "overlay", "-o", options.join(","), path.resolve(target)];
+      const args = [
+        "-t",
+        "overlay",
+        m.source || "overlay",
+        "-o",
+        options.join(","),
+        path.resolve(target),
+      ];
       await run("mount", args, cwd ? { cwd } : {});
       return;
     }
@@ -92,7 +100,7 @@ export class MountManager {
     if (mounts.length === 1 && only && only.type === "bind" && !only.target && !isReadOnly(only)) {
       return fn(only.source);
     }
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "strata-mnt-"));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${TEMP_MOUNT_PREFIX}${process.pid}-`));
     try {
       if (mounts.length === 0) return await fn(dir);
       if (
@@ -114,6 +122,49 @@ export class MountManager {
   }
 }
 
+/** Temporary mount points are `<tmpdir>/strata-mnt-<pid>-XXXXXX`, so stale ones can be told. */
+const TEMP_MOUNT_PREFIX = "strata-mnt-";
+
+/**
+ * Unmount and remove temporary mount points left by strata processes that died (killed
+ * while a diff or apply had a tree mounted).
+ * @returns the mount points cleared.
+ */
+export async function cleanStaleTempMounts(tmpDir = os.tmpdir()): Promise<string[]> {
+  const re = new RegExp(`^${escapeRe(path.join(tmpDir, TEMP_MOUNT_PREFIX))}(\\d+)-[^/]+$`);
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const stale = new Set<string>();
+  for (const line of info.split("\n")) {
+    const mp = line.split(" ")[4];
+    const m = mp ? re.exec(mp) : null;
+    if (mp && m && !processAlive(Number(m[1]))) stale.add(mp);
+  }
+  for (const name of await fs.readdir(tmpDir).catch(() => [] as string[])) {
+    const m = re.exec(path.join(tmpDir, name));
+    if (m && !processAlive(Number(m[1]))) stale.add(path.join(tmpDir, name));
+  }
+  const cleared: string[] = [];
+  for (const mp of stale) {
+    // A stack of mounts may sit on one point: unmount until none is left.
+    for (let i = 0; i < 16 && (await isMountPoint(mp)); i++)
+      await run("umount", ["-l", mp]).catch(() => {});
+    await fs.rmdir(mp).catch(() => {});
+    cleared.push(mp);
+  }
+  return cleared;
+}
+
+/** Whether `p` is a mount point (appears in /proc/self/mountinfo). */
+export async function isMountPoint(p: string): Promise<boolean> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const abs = path.resolve(p);
+  return info.split("\n").some((line) => line.split(" ")[4] === abs);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** The kernel takes at most one page of mount options; leave room for what `mount` adds. */
 const MAX_OPTIONS_BYTES = 4000;
 
@@ -123,7 +174,10 @@ const MAX_OPTIONS_BYTES = 4000;
  * names. Returns the options unchanged when they fit.
  * @throws InvalidArgumentError when they cannot be made to fit.
  */
-export function shortenOverlayOptions(options: readonly string[]): { options: string[]; cwd?: string } {
+export function shortenOverlayOptions(options: readonly string[]): {
+  options: string[];
+  cwd?: string;
+} {
   if (options.join(",").length <= MAX_OPTIONS_BYTES) return { options: [...options] };
   const lowerIdx = options.findIndex((o) => o.startsWith("lowerdir="));
   const lowers = lowerIdx >= 0 ? options[lowerIdx]!.slice("lowerdir=".length).split(":") : [];
@@ -132,13 +186,17 @@ export function shortenOverlayOptions(options: readonly string[]): { options: st
     while (common !== "/" && !l.startsWith(`${common}/`)) common = path.dirname(common);
   }
   if (lowers.length === 0 || common === "/" || !path.isAbsolute(common)) {
-    throw new InvalidArgumentError(`overlay mount options are ${options.join(",").length} bytes, more than a page`);
+    throw new InvalidArgumentError(
+      `overlay mount options are ${options.join(",").length} bytes, more than a page`,
+    );
   }
   const rel = lowers.map((l) => path.relative(common, l));
   const out = [...options];
   out[lowerIdx] = `lowerdir=${rel.join(":")}`;
   if (out.join(",").length > MAX_OPTIONS_BYTES) {
-    throw new InvalidArgumentError(`overlay mount options are too long even with relative lower directories`);
+    throw new InvalidArgumentError(
+      `overlay mount options are too long even with relative lower directories`,
+    );
   }
   return { options: out, cwd: common };
 }

@@ -170,6 +170,13 @@ export interface Snapshotter {
    */
   status?(): Promise<[string, string][]>;
 
+  /**
+   * Delete what crashed processes left behind (directories without a record, half-made
+   * copies). Safe while other processes use the root. Optional; core calls it at start.
+   * @returns how many leftovers were removed.
+   */
+  cleanup?(): Promise<number>;
+
   /** Release resources. Idempotent; later calls on this instance may fail. */
   close(): Promise<void>;
 }

@@ -1,9 +1,12 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
+import { ContentStore } from "../content/content-store.js";
 import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
+import { LayerUnpacker } from "../image/layer-unpacker.js";
 import { MetadataStore } from "../metadata/metadata-store.js";
+import { cleanStaleTempMounts } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { Tokens } from "../tokens.js";
 
@@ -18,6 +21,12 @@ export interface StoreInfo {
   /** Name of the differ class in use (native or naive). */
   differ: string;
 }
+
+/**
+ * Settings key prefix marking a driver whose layer snapshots may have lost their last image
+ * while another driver was in use (`prune-pending:<driver>`); its next start prunes them.
+ */
+export const PRUNE_PENDING_PREFIX = "prune-pending:";
 
 /** The settings key under which the store remembers the driver it used last. */
 export const LAST_DRIVER_SETTING = "driver";
@@ -34,6 +43,8 @@ export class StoreService {
     @inject(Tokens.Snapshotter) private readonly snapshotter: Snapshotter,
     @inject(Tokens.Differ) private readonly differ: Differ,
     @inject(Tokens.DriverContext) private readonly driver: DriverContext,
+    @inject(ContentStore) private readonly content: ContentStore,
+    @inject(LayerUnpacker) private readonly unpacker: LayerUnpacker,
   ) {}
 
   /** Remember the selected driver as the one this store used last. */
@@ -41,6 +52,30 @@ export class StoreService {
     if (this.meta.getSetting(LAST_DRIVER_SETTING) !== this.driver.name) {
       this.meta.setSetting(LAST_DRIVER_SETTING, this.driver.name);
     }
+  }
+
+  /**
+   * Repair what killed processes left, at the start of a command: temporary blob files of
+   * dead writers, mounts of dead processes, the driver's half-made snapshots, and layer
+   * snapshots of this driver that an `rmi` run with another driver left unneeded.
+   * @returns what was cleaned, for `--debug` output.
+   */
+  async recover(): Promise<{
+    ingest: number;
+    mounts: string[];
+    snapshots: number;
+    pruned: string[];
+  }> {
+    const ingest = await this.content.cleanIngest();
+    const mounts = await cleanStaleTempMounts();
+    const snapshots = (await this.snapshotter.cleanup?.()) ?? 0;
+    let pruned: string[] = [];
+    const key = `${PRUNE_PENDING_PREFIX}${this.driver.name}`;
+    if (this.meta.getSetting(key) !== undefined) {
+      pruned = await this.unpacker.prune();
+      this.meta.write((db) => db.prepare("DELETE FROM settings WHERE key = ?").run(key));
+    }
+    return { ingest, mounts, snapshots, pruned };
   }
 
   /** Facts for `strata info`. */
