@@ -10,10 +10,14 @@ import {
   Tokens,
 } from "@strata/core";
 import {
+  applyFixture,
   assertTreesEqual,
+  BASE_LAYER,
   captureTree,
+  changeEverything,
   differSuite,
   type HarnessFactory,
+  readLayerTar,
   snapshotterSuite,
 } from "@strata/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -115,6 +119,44 @@ describe("overlay: driver specifics", () => {
         assertTreesEqual(await captureTree(a), await captureTree(b)),
       ),
     );
+  });
+
+  it("native and naive differs agree on the kit's changeset: same entries, contents and effect", async () => {
+    const base = await sn.prepare("base-a");
+    await mm.withTempMount(base, (dir) => applyFixture(dir, BASE_LAYER));
+    await sn.commit("base", "base-a");
+    const upper = await sn.prepare("upper", "base");
+    await mm.withTempMount(upper, changeEverything);
+    const lower = await sn.view("lower", "base");
+    const naive = new NaiveDiffer(store, mm);
+    const native = new OverlayDiffer(store, naive);
+    const a = await native.diff(lower, upper);
+    const b = await naive.diff(lower, upper);
+    const entries = async (digest: string) => {
+      const headers = await readLayerTar(store, digest);
+      const out = new Map<string, string>();
+      for (const h of headers) {
+        if (/(^|\/)\.wh\./.test(h.name)) continue; // whiteouts: compared by their effect below
+        out.set(h.name, JSON.stringify({ ...h, pax: Object.keys(h.pax).sort() }));
+      }
+      return out;
+    };
+    const [na, nb] = [await entries(a.digest), await entries(b.digest)];
+    expect([...na.keys()].sort()).toEqual([...nb.keys()].sort());
+    for (const [name, h] of na) expect(h, name).toBe(nb.get(name));
+    // Each layer applied onto a fresh child of base gives the upper tree.
+    const want = await mm.withTempMount(upper, captureTree);
+    for (const desc of [a, b]) {
+      const key = `check-${desc.digest.slice(7, 15)}`;
+      const target = await sn.prepare(key, "base");
+      await native.apply(desc, target);
+      assertTreesEqual(want, await mm.withTempMount(target, captureTree));
+      await sn.remove(key);
+    }
+    // Native diff reads the upper dir only: overlay's deletion of usr/lib's content is one
+    // opaque marker, where the naive walk writes a whiteout per deleted entry.
+    const names = (await readLayerTar(store, a.digest)).map((h) => h.name);
+    expect(names).toContain("usr/lib/.wh..wh..opq");
   });
 
   it("falls back to the naive differ when lower is not the upper's own stack", async () => {

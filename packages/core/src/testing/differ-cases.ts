@@ -14,8 +14,11 @@ import type { CaseEnv, SuiteCase } from "./harness.js";
 import { cleanTarName, readLayerTar } from "./layer-tar.js";
 import { assertTreesEqual, captureTree } from "./tree.js";
 
-/** Every kind of change a layer can carry, made on top of {@link BASE_LAYER}. */
-async function changeEverything(dir: string): Promise<void> {
+/**
+ * Every kind of change a layer can carry, made on top of {@link BASE_LAYER}: exported so a
+ * driver can compare its native differ with the naive one on the same changeset.
+ */
+export async function changeEverything(dir: string): Promise<void> {
   const p = (rel: string) => path.join(dir, rel);
   await writeAt(p("usr/bin/passwd"), "new content\n", 0o4755);
   await fs.mkdir(p("new"));

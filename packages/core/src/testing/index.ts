@@ -28,6 +28,7 @@
 
 export { exists, expectCode, expectErrno } from "./assertions.js";
 export { ReferenceTree, renameInTree, type TreeChange, writeAt } from "./change-helpers.js";
+export { changeEverything } from "./differ-cases.js";
 export { differSuite, differSuiteCases } from "./differ-suite.js";
 export {
   applyFixture,
