@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -18,6 +18,7 @@ import {
   copyTree,
   gnuTarList,
   listWithTarStream,
+  packWithTarStream,
   put,
   setXattr,
   skipWithoutRoot,
@@ -275,6 +276,24 @@ describe("NaiveDiffer", () => {
     await expect(
       differ.diff([], bind(src), { mediaType: MediaTypes.OciLayerZstd }),
     ).rejects.toBeInstanceOf(NotSupportedError);
+  });
+
+  it("stops the zstd process when an entry is rejected mid-layer", async () => {
+    const bulk = randomBytes(4 << 20).toString("base64");
+    const tar = await packWithTarStream([
+      { name: "../escape", body: "x" },
+      { name: "bulk", body: bulk },
+    ]);
+    const info = await store.put(
+      execFileSync("zstd", ["-q", "-c"], { input: tar, maxBuffer: 64 << 20 }),
+    );
+    const target = await tempDir();
+    await expect(
+      differ.apply({ mediaType: MediaTypes.OciLayerZstd, ...info }, bind(target)),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await new Promise((r) => setTimeout(r, 100));
+    const children = spawnSync("pgrep", ["-P", String(process.pid), "zstd"], { encoding: "utf8" });
+    expect(children.stdout.trim()).toBe("");
   });
 
   it("rejects digest mismatches, corrupt blobs, bad media types and missing blobs", async () => {

@@ -89,6 +89,17 @@ class ByteReader {
     return true;
   }
 
+  /** Stop the source early (runs its cleanup: kills a decompressor, closes a file). */
+  async close(): Promise<void> {
+    if (this.eof) return;
+    this.eof = true;
+    try {
+      await this.it.return?.();
+    } catch {
+      // the error that made us stop is the one to report
+    }
+  }
+
   /** Read and discard everything that is left (so a hash over the source sees it all). */
   async drain(): Promise<void> {
     while ((await this.some(1 << 20)).length > 0) {}
@@ -108,82 +119,89 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
   let pax: Map<string, Buffer> | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
-  for (;;) {
-    const block = await r.exact(BLOCK);
-    if (block.length === 0) return; // no end marker; accepted as Go's reader does
-    if (block.length < BLOCK) throw new InvalidArgumentError("tar: truncated header");
-    const raw = decodeHeaderBlock(block);
-    if (raw === null) {
-      await r.drain();
-      return;
-    }
-    const special = raw.typeflag;
-    if (special === "x" || special === "g" || special === "L" || special === "K") {
-      if (raw.size > MAX_SPECIAL_SIZE)
-        throw new InvalidArgumentError("tar: extended header too large");
-      const body = await r.exact(raw.size);
-      if (body.length < raw.size || !(await r.skip(padding(raw.size)))) {
-        throw new InvalidArgumentError("tar: truncated extended header");
+  try {
+    for (;;) {
+      const block = await r.exact(BLOCK);
+      if (block.length === 0) return; // no end marker; accepted as Go's reader does
+      if (block.length < BLOCK) throw new InvalidArgumentError("tar: truncated header");
+      const raw = decodeHeaderBlock(block);
+      if (raw === null) {
+        await r.drain();
+        return;
       }
-      if (special === "x") pax = parsePaxRecords(body);
-      else if (special === "g") global = new Map([...global, ...parsePaxRecords(body)]);
-      else {
-        const nul = body.indexOf(0);
-        const s = body.toString("utf8", 0, nul < 0 ? body.length : nul);
-        if (special === "L") longName = s;
-        else longLink = s;
-      }
-      continue;
-    }
-    const type = TYPES[special];
-    if (type === undefined)
-      throw new InvalidArgumentError(`tar entry "${raw.name}": unsupported type flag "${special}"`);
-    const records = pax ? new Map([...global, ...pax]) : global;
-    const header: TarHeader = {
-      name: longName ?? raw.name,
-      type: special === "\0" && raw.name.endsWith("/") ? "dir" : type,
-      mode: raw.mode & 0o7777,
-      uid: raw.uid,
-      gid: raw.gid,
-      size: raw.size,
-      mtime: raw.mtime,
-    };
-    const linkname = longLink ?? raw.linkname;
-    if (linkname) header.linkname = linkname;
-    if (type === "char" || type === "block") {
-      header.devmajor = raw.devmajor;
-      header.devminor = raw.devminor;
-    }
-    applyPax(header, records);
-    pax = undefined;
-    longName = undefined;
-    longLink = undefined;
-    // Like Go's reader: links, devices, fifos and directories never carry a body.
-    if (header.type !== "file") header.size = 0;
-
-    let left = header.size;
-    const entry: TarEntry = {
-      header,
-      async buffer() {
-        const b = await r.exact(left);
-        left -= b.length;
-        if (left > 0) throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
-        return b;
-      },
-      async *chunks(max = 1 << 20) {
-        while (left > 0) {
-          const b = await r.some(Math.min(max, left));
-          if (b.length === 0)
-            throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
-          left -= b.length;
-          yield b;
+      const special = raw.typeflag;
+      if (special === "x" || special === "g" || special === "L" || special === "K") {
+        if (raw.size > MAX_SPECIAL_SIZE)
+          throw new InvalidArgumentError("tar: extended header too large");
+        const body = await r.exact(raw.size);
+        if (body.length < raw.size || !(await r.skip(padding(raw.size)))) {
+          throw new InvalidArgumentError("tar: truncated extended header");
         }
-      },
-    };
-    yield entry;
-    if (!(await r.skip(left + padding(header.size)))) {
-      throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
+        if (special === "x") pax = parsePaxRecords(body);
+        else if (special === "g") global = new Map([...global, ...parsePaxRecords(body)]);
+        else {
+          const nul = body.indexOf(0);
+          const s = body.toString("utf8", 0, nul < 0 ? body.length : nul);
+          if (special === "L") longName = s;
+          else longLink = s;
+        }
+        continue;
+      }
+      const type = TYPES[special];
+      if (type === undefined)
+        throw new InvalidArgumentError(
+          `tar entry "${raw.name}": unsupported type flag "${special}"`,
+        );
+      const records = pax ? new Map([...global, ...pax]) : global;
+      const header: TarHeader = {
+        name: longName ?? raw.name,
+        type: special === "\0" && raw.name.endsWith("/") ? "dir" : type,
+        mode: raw.mode & 0o7777,
+        uid: raw.uid,
+        gid: raw.gid,
+        size: raw.size,
+        mtime: raw.mtime,
+      };
+      const linkname = longLink ?? raw.linkname;
+      if (linkname) header.linkname = linkname;
+      if (type === "char" || type === "block") {
+        header.devmajor = raw.devmajor;
+        header.devminor = raw.devminor;
+      }
+      applyPax(header, records);
+      pax = undefined;
+      longName = undefined;
+      longLink = undefined;
+      // Like Go's reader: links, devices, fifos and directories never carry a body.
+      if (header.type !== "file") header.size = 0;
+
+      let left = header.size;
+      const entry: TarEntry = {
+        header,
+        async buffer() {
+          const b = await r.exact(left);
+          left -= b.length;
+          if (left > 0)
+            throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
+          return b;
+        },
+        async *chunks(max = 1 << 20) {
+          while (left > 0) {
+            const b = await r.some(Math.min(max, left));
+            if (b.length === 0)
+              throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
+            left -= b.length;
+            yield b;
+          }
+        },
+      };
+      yield entry;
+      if (!(await r.skip(left + padding(header.size)))) {
+        throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
+      }
     }
+  } finally {
+    await r.close();
   }
 }
 
