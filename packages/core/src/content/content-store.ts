@@ -44,6 +44,15 @@ export class ContentWriter {
     return this.written;
   }
 
+  /**
+   * The sha256 digest of the bytes written so far (the writer keeps hashing): lets a caller
+   * check a blob, or learn the name of one written without an expected digest, before it
+   * decides to commit or abort.
+   */
+  digest(): string {
+    return `sha256:${this.hash.copy().digest("hex")}`;
+  }
+
   /** Append bytes. */
   async write(chunk: Uint8Array): Promise<void> {
     this.hash.update(chunk);
