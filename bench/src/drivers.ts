@@ -1,0 +1,130 @@
+import * as fs from "node:fs/promises";
+import {
+  type ContentStore,
+  type Differ,
+  isReadOnly,
+  type Mount,
+  type MountManager,
+  NaiveDiffer,
+  type Snapshotter,
+} from "@strata/core";
+import { OverlayDiffer, OverlaySnapshotter, probeOverlay } from "@strata/driver-overlay";
+import { VfsSnapshotter } from "@strata/driver-vfs";
+
+/** The drivers the bench knows, in the order they run. */
+export const DRIVER_NAMES = ["vfs", "overlay"] as const;
+/** One of {@link DRIVER_NAMES}. */
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
+/** A differ under test: the driver's native one, or core's naive one on the same mounts. */
+export interface DifferUnderTest {
+  kind: "native" | "naive";
+  differ: Differ;
+}
+
+/** A driver wired as a third party would wire it: snapshotter and differs, no CLI. */
+export interface DriverRig {
+  name: DriverName;
+  snapshotter: Snapshotter;
+  /** The differs measured for diff: native first where the driver has one. */
+  differs: DifferUnderTest[];
+  /** The differ strata applies layers with on this driver (native where there is one). */
+  applier: Differ;
+  /** What the report should say about the driver (native diff off, and why). */
+  notes: string[];
+}
+
+/** A driver that could be wired here, or the reason it cannot. */
+export type RigResult =
+  | { ok: true; rig: DriverRig }
+  | { ok: false; name: DriverName; reason: string };
+
+/**
+ * Wire driver `name` on `root` (its own directory) with the shared content store and mount
+ * manager. Overlay runs its probe first: not root, no overlayfs or a bad backing
+ * filesystem make it unavailable with the probe's reason; a kernel where native diff is
+ * unsafe leaves only the naive differ, with a note.
+ */
+export async function openRig(
+  name: DriverName,
+  root: string,
+  store: ContentStore,
+  mounts: MountManager,
+): Promise<RigResult> {
+  await fs.mkdir(root, { recursive: true });
+  const naive = new NaiveDiffer(store, mounts);
+  if (name === "vfs") {
+    const rig: DriverRig = {
+      name,
+      snapshotter: new VfsSnapshotter(root),
+      differs: [{ kind: "naive", differ: naive }],
+      applier: naive,
+      notes: [],
+    };
+    return { ok: true, rig };
+  }
+  let probe: Awaited<ReturnType<typeof probeOverlay>>;
+  try {
+    probe = await probeOverlay(root);
+  } catch (err) {
+    return { ok: false, name, reason: err instanceof Error ? err.message : String(err) };
+  }
+  const snapshotter = new OverlaySnapshotter(root, probe);
+  const notes = [`backing filesystem ${probe.backingFilesystem}`];
+  if (!probe.nativeDiff) {
+    notes.push(`native diff off: ${probe.nativeDiffReason ?? "unsafe on this kernel"}`);
+    return {
+      ok: true,
+      rig: {
+        name,
+        snapshotter,
+        differs: [{ kind: "naive", differ: naive }],
+        applier: naive,
+        notes,
+      },
+    };
+  }
+  const native = new OverlayDiffer(store, naive);
+  const differs: DifferUnderTest[] = [
+    { kind: "native", differ: native },
+    { kind: "naive", differ: naive },
+  ];
+  return { ok: true, rig: { name, snapshotter, differs, applier: native, notes } };
+}
+
+/**
+ * Where the tree behind a container's mounts keeps its own files, read from the mounts
+ * (which are data): an overlay mount's `upperdir=` holds exactly the change (`whole`); a
+ * writable bind (vfs, or an overlay base snapshot) is the whole tree, of which only the
+ * layer's entries are the change.
+ */
+export function changeDir(mounts: readonly Mount[]): { dir: string; whole: boolean } {
+  const m = onlyMount(mounts);
+  if (m.type === "overlay") {
+    const upper = m.options.find((o) => o.startsWith("upperdir="));
+    if (upper) return { dir: upper.slice("upperdir=".length), whole: true };
+  }
+  if (m.type === "bind") return { dir: m.source, whole: false };
+  throw new Error(`mount type "${m.type}": the bench cannot find its files`);
+}
+
+/**
+ * The directory behind an empty snapshot's mounts, which apply fills and the bench empties
+ * between samples. Every driver here hands out a new snapshot without a parent as one
+ * writable bind mount.
+ */
+export function writableDir(mounts: readonly Mount[]): string {
+  const m = onlyMount(mounts);
+  if (m.type !== "bind" || isReadOnly(m) || m.target) {
+    throw new Error(
+      `mount type "${m.type}" (${m.options.join(",")}): not a plain writable directory`,
+    );
+  }
+  return m.source;
+}
+
+function onlyMount(mounts: readonly Mount[]): Mount {
+  if (mounts.length !== 1 || !mounts[0])
+    throw new Error(`expected one mount, got ${mounts.length}`);
+  return mounts[0];
+}

@@ -1,0 +1,89 @@
+import Benchmark from "benchmark";
+
+/** How many samples a measurement takes. */
+export interface SamplingOptions {
+  /** At least this many samples. */
+  minSamples: number;
+  /** Keep sampling until this many seconds have been spent (after `minSamples`). */
+  maxTime: number;
+}
+
+/** benchmark.js's statistics of one measurement, in seconds per operation. */
+export interface Stats {
+  /** Mean time of one operation. */
+  mean: number;
+  /** Sample standard deviation. */
+  deviation: number;
+  /** Relative margin of error at 95% confidence, in percent. */
+  rme: number;
+  /** Every sample: seconds per operation. */
+  samples: number[];
+}
+
+/** What {@link measure} is told about one measurement. */
+export interface MeasureSpec {
+  /** Name shown by benchmark.js and in errors. */
+  name: string;
+  /** The timed operation. */
+  fn: () => Promise<unknown>;
+  /** Untimed work before each sample, for example emptying the directory `fn` fills. */
+  reset?: () => void;
+}
+
+/**
+ * Time `spec.fn` with benchmark.js: one untimed warm-up call (unless the caller made it
+ * already, `warmup: false`), then deferred samples of
+ * exactly one call each (these operations take milliseconds to seconds, so there is no
+ * point in looping them; a one-call sample also lets `reset` run between samples, which
+ * benchmark.js's own `setup` cannot do for asynchronous work).
+ * @throws whatever `fn` throws, with the measurement's name.
+ */
+export async function measure(
+  spec: MeasureSpec,
+  sampling: SamplingOptions,
+  { warmup = true }: { warmup?: boolean } = {},
+): Promise<Stats> {
+  if (warmup) {
+    spec.reset?.();
+    await spec.fn();
+  }
+  spec.reset?.();
+
+  let failure: unknown;
+  const bench = new Benchmark(spec.name, {
+    defer: true,
+    // A sample is one call: the calibration loop never grows `count` past 1.
+    initCount: 1,
+    minTime: 1e-9,
+    minSamples: sampling.minSamples,
+    maxTime: sampling.maxTime,
+    // No delay between samples: the timer is not started until the next call.
+    delay: 0,
+    fn(deferred: Benchmark.Deferred) {
+      spec.fn().then(
+        () => deferred.resolve(),
+        (err: unknown) => {
+          failure = err;
+          deferred.benchmark.abort();
+          deferred.resolve();
+        },
+      );
+    },
+    onCycle() {
+      if (failure === undefined) spec.reset?.();
+    },
+  });
+  await new Promise<void>((resolve) => {
+    bench.on("complete", () => resolve());
+    bench.on("error", () => resolve());
+    bench.run({ async: true });
+  });
+  if (failure !== undefined || bench.error) {
+    const err = failure ?? bench.error;
+    throw new Error(`${spec.name}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  const s = bench.stats;
+  return { mean: s.mean, deviation: s.deviation, rme: s.rme, samples: [...s.sample] };
+}

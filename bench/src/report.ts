@@ -1,0 +1,245 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { type BenchResult, type Row, SECTION_TITLES, SECTIONS, type Section } from "./results.js";
+
+/** What each section measures, shown under its heading. */
+const SECTION_NOTES: Record<Section, string> = {
+  diff:
+    "Writing the layer of one container change into the content store (walk or upper-dir " +
+    "read, tar, sha256, blob write with fsync), beside GNU `tar -c <upper> | sha256sum` of " +
+    "the same upper tree: overlay's upper directory itself; for vfs, the layer's entries " +
+    "read from the container's tree (`tar --no-recursion -T`).",
+  apply:
+    "Unpacking one layer (from the content store, verified) into an empty snapshot, beside " +
+    "GNU `tar -x` of the same layer blob into an empty directory on the same filesystem. " +
+    "Issue 3's target: 0.80× or better.",
+  proportional:
+    "A 10-file change on the whole base image: overlay's native differ reads only the " +
+    "upper directory, so its time follows the change; the naive differ walks both trees.",
+  hash:
+    "`sha256sum` of each layer blob: the ceiling for any step that must hash the layer's " +
+    "bytes (diff and apply both do).",
+};
+
+/** Format seconds as µs, ms or s with three significant figures or so. */
+export function fmtTime(s: number): string {
+  if (s < 1e-3) return `${(s * 1e6).toFixed(0)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(s < 0.01 ? 2 : 1)} ms`;
+  return `${s.toFixed(2)} s`;
+}
+
+function fmtNum(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function mbps(r: Row): number {
+  return r.bytes / r.stats.mean / 1e6;
+}
+
+function entriesPerSec(r: Row): number {
+  return r.entries / r.stats.mean;
+}
+
+function subjectLabel(r: Row): string {
+  return r.floor ? `${r.subject} (floor)` : r.subject;
+}
+
+function mdEscape(s: string): string {
+  return s.replaceAll("|", "\\|");
+}
+
+function mdTable(header: string[], body: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(mdEscape).join(" | ")} |`;
+  return [line(header), `|${header.map(() => "---").join("|")}|`, ...body.map(line)].join("\n");
+}
+
+/** The report as Markdown: targets, one table per section, layers, drivers, machine. */
+export function renderMarkdown(res: BenchResult): string {
+  const m = res.machine;
+  const titles = new Map(res.workloads.map((w) => [w.id, w.title]));
+  const out: string[] = [];
+  out.push(`# strata bench: ${res.startedAt.slice(0, 10)} on ${m.host}`);
+  out.push("");
+  out.push(
+    `${res.mode === "quick" ? "**Quick run** (small sizes: checks that everything runs, says nothing about speed)" : "Full run"}, ` +
+      `seed ${res.seed}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Linux ${m.kernel}, ` +
+      `${m.scratchFilesystem}, Node ${m.node}; took ${res.seconds} s.`,
+  );
+  out.push("");
+  out.push(
+    "Times are benchmark.js means over *n* samples of one operation each (± is the relative " +
+      "margin of error at 95% confidence). MB/s is the uncompressed layer's bytes over the mean " +
+      "time (1 MB = 10⁶ bytes), entries/s its tar entries over the mean time; a floor row uses " +
+      "the same layer's bytes and entries. **× floor** is the floor's time over strata's time: " +
+      "1.00× is as fast as the machine's own tool, 0.50× twice its time; higher is better.",
+  );
+  out.push("");
+
+  out.push("## Issue 3 targets");
+  out.push("");
+  if (res.targets.length === 0) out.push("No target could be checked in this run.");
+  else
+    out.push(
+      mdTable(
+        ["target", "measured", "result"],
+        res.targets.map((t) => [t.description, t.measured, t.pass ? "met" : "**missed**"]),
+      ),
+    );
+  out.push("");
+
+  for (const section of SECTIONS) {
+    out.push(`## ${SECTION_TITLES[section]}`);
+    out.push("");
+    out.push(SECTION_NOTES[section]);
+    out.push("");
+    const rows = res.rows.filter((r) => r.section === section);
+    if (rows.length === 0) {
+      out.push("Not measured in this run.");
+      out.push("");
+      continue;
+    }
+    const body = rows.map((r) => [
+      `${r.workload}${titles.has(r.workload) ? ` (${titles.get(r.workload)})` : ""}`,
+      r.driver,
+      subjectLabel(r),
+      fmtTime(r.stats.mean),
+      `${r.stats.rme.toFixed(1)}%`,
+      String(r.stats.samples.length),
+      fmtNum(mbps(r), 1),
+      fmtNum(entriesPerSec(r)),
+      r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+    ]);
+    out.push(
+      mdTable(
+        ["workload", "driver", "subject", "mean", "±", "n", "MB/s", "entries/s", "× floor"],
+        body,
+      ),
+    );
+    out.push("");
+  }
+
+  out.push("## Layers");
+  out.push("");
+  out.push(
+    mdTable(
+      ["workload", "driver", "differ", "digest", "bytes", "entries"],
+      res.layers.map((l) => [
+        l.workload,
+        l.driver,
+        l.differ,
+        l.digest.slice(0, 19),
+        fmtNum(l.size),
+        fmtNum(l.entries),
+      ]),
+    ),
+  );
+  out.push("");
+  const naive = new Map<string, Set<string>>();
+  for (const l of res.layers.filter((x) => x.differ === "naive")) {
+    naive.set(l.workload, (naive.get(l.workload) ?? new Set()).add(l.digest));
+  }
+  const differing = [...naive].filter(([, d]) => d.size > 1).map(([w]) => w);
+  out.push(
+    differing.length === 0
+      ? "The naive differ wrote byte-identical layers on every driver (same seed, same bytes)."
+      : `The naive differ's layers differ between drivers for: ${differing.join(", ")}.`,
+  );
+  out.push("");
+
+  out.push("## Drivers");
+  out.push("");
+  for (const d of res.drivers) {
+    const notes = d.notes.length > 0 ? ` (${d.notes.join("; ")})` : "";
+    out.push(d.available ? `- ${d.name}: measured${notes}` : `- ${d.name}: skipped: ${d.reason}`);
+  }
+  out.push("");
+
+  out.push("## Machine and parameters");
+  out.push("");
+  out.push(
+    mdTable(
+      ["", ""],
+      [
+        ["host", m.host],
+        ["cpu", `${m.cores} × ${m.cpu}`],
+        ["memory", `${m.memoryGiB} GiB`],
+        ["kernel", m.kernel],
+        ["os", m.os],
+        ["node", m.node],
+        ["scratch filesystem", m.scratchFilesystem],
+        ["tar", m.tar],
+        ["sha256sum", m.sha256sum],
+        ...Object.entries(m.packages).map(([k, v]) => [k, v]),
+        ["mode, seed", `${res.mode}, ${res.seed}`],
+        [
+          "sampling",
+          `at least ${res.sampling.minSamples} samples and ${res.sampling.maxTime} s each`,
+        ],
+        ["sizes", JSON.stringify(res.sizes)],
+      ],
+    ),
+  );
+  out.push("");
+  return out.join("\n");
+}
+
+/** A plain-text table of every row and the targets, for the terminal. */
+export function renderSummary(res: BenchResult): string {
+  const header = [
+    "section",
+    "workload",
+    "driver",
+    "subject",
+    "mean",
+    "±",
+    "n",
+    "MB/s",
+    "entries/s",
+    "×floor",
+  ];
+  const body = res.rows.map((r) => [
+    r.section,
+    r.workload,
+    r.driver,
+    subjectLabel(r),
+    fmtTime(r.stats.mean),
+    `${r.stats.rme.toFixed(1)}%`,
+    String(r.stats.samples.length),
+    fmtNum(mbps(r), 1),
+    fmtNum(entriesPerSec(r)),
+    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const right = new Set([4, 5, 6, 7, 8, 9]);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const lines = [line(header), ...body.map(line), ""];
+  for (const t of res.targets)
+    lines.push(`${t.pass ? "met   " : "MISSED"}  ${t.description}: ${t.measured}`);
+  for (const d of res.drivers) if (!d.available) lines.push(`skipped ${d.name}: ${d.reason}`);
+  return lines.join("\n");
+}
+
+/** Write `<date>-<host>[-quick].md` and `.json` into `dir`; returns both paths. */
+export async function writeReport(
+  res: BenchResult,
+  dir: string,
+): Promise<{ markdown: string; json: string }> {
+  await fs.mkdir(dir, { recursive: true });
+  const host = res.machine.host.replace(/[^A-Za-z0-9._-]/g, "_");
+  const base = path.join(
+    dir,
+    `${res.startedAt.slice(0, 10)}-${host}${res.mode === "quick" ? "-quick" : ""}`,
+  );
+  const markdown = `${base}.md`;
+  const json = `${base}.json`;
+  await fs.writeFile(markdown, renderMarkdown(res));
+  await fs.writeFile(json, `${JSON.stringify(res, null, 2)}\n`);
+  return { markdown, json };
+}

@@ -1,0 +1,87 @@
+import type { DriverName } from "./drivers.js";
+import type { Machine } from "./machine.js";
+import type { Stats } from "./measure.js";
+import type { WorkloadSizes } from "./workload.js";
+
+/** The report's sections, in the order they are shown. */
+export const SECTIONS = ["diff", "apply", "proportional", "hash"] as const;
+/** One of {@link SECTIONS}. */
+export type Section = (typeof SECTIONS)[number];
+
+/** Headings of the report's sections (the smoke test looks for each). */
+export const SECTION_TITLES: Record<Section, string> = {
+  diff: "Diff throughput",
+  apply: "Apply (unpack) throughput",
+  proportional: "Native diff proportional to the change",
+  hash: "Hashing floor",
+};
+
+/** One measurement: a strata operation or the floor it is compared with. */
+export interface Row {
+  section: Section;
+  /** Workload id (`base` for the base image's layer). */
+  workload: string;
+  /** The driver, or `-` for a floor that does not depend on one (hashing). */
+  driver: DriverName | "-";
+  /** `native`, `naive`, `apply`, or the floor's command line. */
+  subject: string;
+  /** True for a floor (GNU tar, sha256sum). */
+  floor: boolean;
+  /** Uncompressed layer bytes the operation produces or consumes (the same for its floor). */
+  bytes: number;
+  /** Tar entries of that layer. */
+  entries: number;
+  stats: Stats;
+  /**
+   * Speed relative to the floor next to it: the floor's mean time over this row's mean
+   * time. 1 is as fast as the floor, 0.5 half as fast (twice the time).
+   */
+  ratio?: number;
+}
+
+/** A layer the run produced, and which differ produced it. */
+export interface LayerRecord {
+  workload: string;
+  driver: DriverName;
+  differ: "native" | "naive";
+  digest: string;
+  size: number;
+  entries: number;
+}
+
+/** Whether a driver ran, and what the report should say about it. */
+export interface DriverStatus {
+  name: DriverName;
+  available: boolean;
+  /** Why it did not run. */
+  reason?: string;
+  notes: string[];
+}
+
+/** A speed target issue 3 sets, checked against this run. */
+export interface TargetCheck {
+  id: string;
+  description: string;
+  /** What was measured, as shown. */
+  measured: string;
+  pass: boolean;
+}
+
+/** Everything one run produced; written as the `.json` report. */
+export interface BenchResult {
+  schema: 1;
+  /** ISO date and time the run started. */
+  startedAt: string;
+  /** Seconds the whole run took. */
+  seconds: number;
+  mode: "full" | "quick";
+  seed: number;
+  sizes: WorkloadSizes;
+  sampling: { minSamples: number; maxTime: number };
+  machine: Machine;
+  drivers: DriverStatus[];
+  workloads: { id: string; title: string; files: number; bytes: number }[];
+  layers: LayerRecord[];
+  rows: Row[];
+  targets: TargetCheck[];
+}
