@@ -9,6 +9,7 @@ import {
   type DependencyContainer,
   type DriverContext,
   type DriverModule,
+  ImageArchiver,
   ImageStore,
   LAST_DRIVER_SETTING,
   LayerUnpacker,
@@ -78,6 +79,7 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
   child.registerSingleton(LayerUnpacker);
   child.registerSingleton(ImageStore);
   child.registerSingleton(StoreService);
+  child.registerSingleton(ImageArchiver);
   const meta = child.resolve(MetadataStore);
   try {
     const { module, context } = await selectDriver({

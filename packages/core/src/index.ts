@@ -3,6 +3,11 @@
  * This barrel is the package's whole public surface (with `@strata/core/testing`).
  */
 
+export * from "./archive/archive-format.js";
+export type { LoadArchiveOptions, LoadedImage } from "./archive/archive-loader.js";
+export type { LoadProgress } from "./archive/archive-spool.js";
+export type { SaveEntry } from "./archive/archive-writer.js";
+export * from "./archive/image-archiver.js";
 export * from "./content/content-store.js";
 export * from "./content/descriptor.js";
 export * from "./content/digest.js";
