@@ -5,6 +5,10 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import {
+  ContainerFilesystem,
+  ContainerRunner,
+  ContainerService,
+  ContainerStore,
   ContentStore,
   type DependencyContainer,
   type DriverContext,
@@ -79,6 +83,10 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
   child.registerSingleton(LayerUnpacker);
   child.registerSingleton(ImageStore);
   child.registerSingleton(StoreService);
+  child.registerSingleton(ContainerStore);
+  child.registerSingleton(ContainerRunner);
+  child.registerSingleton(ContainerService);
+  child.registerSingleton(ContainerFilesystem);
   child.registerSingleton(ImageArchiver);
   const meta = child.resolve(MetadataStore);
   try {

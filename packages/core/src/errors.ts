@@ -58,3 +58,18 @@ export class UnavailableError extends StrataError {
 export function isErrorCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof StrataError && err.code === code;
 }
+
+/**
+ * A container's command could not be started: not found (exit code 127) or found but not
+ * executable (126), the codes docker's `run` and `exec` exit with. The container runner
+ * raises it; the CLI exits with {@link CommandNotRunnableError.exitCode}.
+ */
+export class CommandNotRunnableError extends FailedPreconditionError {
+  constructor(
+    message: string,
+    readonly exitCode: 126 | 127,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

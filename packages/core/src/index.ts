@@ -8,6 +8,17 @@ export type { LoadArchiveOptions, LoadedImage } from "./archive/archive-loader.j
 export type { LoadProgress } from "./archive/archive-spool.js";
 export type { SaveEntry } from "./archive/archive-writer.js";
 export * from "./archive/image-archiver.js";
+export * from "./container/container-filesystem.js";
+export * from "./container/container-layout.js";
+export * from "./container/container-names.js";
+export * from "./container/container-runner.js";
+export * from "./container/container-service.js";
+export * from "./container/container-store.js";
+export * from "./container/container-types.js";
+export * from "./container/json-log.js";
+export * from "./container/oci-spec.js";
+export * from "./container/rootfs-lookup.js";
+export * from "./container/runc.js";
 export * from "./content/content-store.js";
 export * from "./content/descriptor.js";
 export * from "./content/digest.js";

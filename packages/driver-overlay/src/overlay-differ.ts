@@ -6,8 +6,10 @@ import {
   type Descriptor,
   type Differ,
   type DiffOptions,
+  type LayerChange,
   type Mount,
   mknod,
+  NotSupportedError,
   storeLayerBlob,
   type Whiteout,
   writeXattr,
@@ -58,6 +60,21 @@ async function readOnlyStack(mounts: readonly Mount[]): Promise<string[] | undef
   return undefined;
 }
 
+/** The upper directory to read natively, or undefined when `lower` is not the upper's stack. */
+async function nativeUpper(lower: Mount[], upper: Mount[]): Promise<string | undefined> {
+  const view = await writableView(upper);
+  const stack = await readOnlyStack(lower);
+  if (
+    !view ||
+    !stack ||
+    stack.length !== view.lowers.length ||
+    stack.some((d, i) => d !== view.lowers[i])
+  ) {
+    return undefined;
+  }
+  return view.upper;
+}
+
 /**
  * Overlay's native differ. `diff` reads only the upper directory when `lower` is exactly
  * the upper's lower stack (cost grows with the change, not the image) and otherwise hands
@@ -72,20 +89,31 @@ export class OverlayDiffer implements Differ {
   ) {}
 
   async diff(lower: Mount[], upper: Mount[], opts: DiffOptions = {}): Promise<Descriptor> {
-    const view = await writableView(upper);
-    const stack = await readOnlyStack(lower);
-    if (
-      !view ||
-      !stack ||
-      stack.length !== view.lowers.length ||
-      stack.some((d, i) => d !== view.lowers[i])
-    ) {
-      return this.fallback.diff(lower, upper, opts);
-    }
-    return storeLayerBlob(this.store, overlayUpperChanges(view.upper, opts.signal), {
+    const upperDir = await nativeUpper(lower, upper);
+    if (upperDir === undefined) return this.fallback.diff(lower, upper, opts);
+    return storeLayerBlob(this.store, overlayUpperChanges(upperDir, opts.signal), {
       ...opts,
       xattrFilter: layerXattr,
     });
+  }
+
+  /**
+   * The changes `diff` would write: the upper directory's entries (every path it holds as
+   * `add`, 0/0 devices as `delete`, opaque directories as `opaque`) when `lower` is the
+   * upper's lower stack, else the fallback's walk.
+   */
+  async changes<T>(
+    lower: Mount[],
+    upper: Mount[],
+    consume: (changes: AsyncIterable<LayerChange>) => Promise<T>,
+    opts: DiffOptions = {},
+  ): Promise<T> {
+    const upperDir = await nativeUpper(lower, upper);
+    if (upperDir === undefined) {
+      if (this.fallback.changes) return this.fallback.changes(lower, upper, consume, opts);
+      throw new NotSupportedError("overlay differ: its fallback differ cannot list changes");
+    }
+    return consume(overlayUpperChanges(upperDir, opts.signal));
   }
 
   async apply(desc: Descriptor, mounts: Mount[], opts: ApplyOptions = {}): Promise<Descriptor> {

@@ -1,5 +1,17 @@
 import type { CommandClass } from "clipanion";
 import type { StrataContext } from "../context.js";
+import { ContainerCommitCommand } from "./container/commit.js";
+import { ContainerCreateCommand } from "./container/create.js";
+import { ContainerDiffCommand } from "./container/diff.js";
+import { ContainerExecCommand } from "./container/exec.js";
+import { ContainerExportCommand } from "./container/export.js";
+import { ContainerKillCommand } from "./container/kill.js";
+import { ContainerLogsCommand } from "./container/logs.js";
+import { ContainerListCommand } from "./container/ps.js";
+import { ContainerRemoveCommand } from "./container/rm.js";
+import { ContainerRunCommand } from "./container/run.js";
+import { ContainerStartCommand } from "./container/start.js";
+import { ContainerStopCommand } from "./container/stop.js";
 import { ImageHistoryCommand } from "./image/history.js";
 import { ImageImportCommand } from "./image/import.js";
 import { ImageInspectCommand } from "./image/inspect.js";
@@ -25,4 +37,16 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ImageLoadCommand,
   InfoCommand,
   VersionCommand,
+  ContainerRunCommand,
+  ContainerCreateCommand,
+  ContainerStartCommand,
+  ContainerStopCommand,
+  ContainerKillCommand,
+  ContainerRemoveCommand,
+  ContainerListCommand,
+  ContainerLogsCommand,
+  ContainerExecCommand,
+  ContainerDiffCommand,
+  ContainerCommitCommand,
+  ContainerExportCommand,
 ];

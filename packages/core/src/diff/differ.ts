@@ -1,5 +1,6 @@
 import type { Descriptor } from "../content/descriptor.js";
 import type { Mount } from "../mount/mount.js";
+import type { LayerChange } from "./layer-change.js";
 
 /** Options of {@link Differ.diff}. */
 export interface DiffOptions {
@@ -47,4 +48,20 @@ export interface Differ {
    * @throws InvalidArgumentError when the blob is not a valid layer or does not verify.
    */
   apply(desc: Descriptor, mounts: Mount[], opts?: ApplyOptions): Promise<Descriptor>;
+
+  /**
+   * Hand `consume` the stream of changes that {@link diff} would write for the same
+   * mounts, without writing anything (what `diff CONTAINER` lists). The stream is only
+   * valid inside `consume`: mounts the differ made for it go when `consume` settles.
+   * A native differ reads its upper layer and may report every path it holds as `add`
+   * (it cannot tell an added path from a changed one without looking below); callers that
+   * need the distinction check the lower tree.
+   * Optional: a differ without it is read through core's naive walk.
+   */
+  changes?<T>(
+    lower: Mount[],
+    upper: Mount[],
+    consume: (changes: AsyncIterable<LayerChange>) => Promise<T>,
+    opts?: DiffOptions,
+  ): Promise<T>;
 }

@@ -11,6 +11,8 @@ import { type WriteLayerTarOptions, writeLayerTar } from "./write-layer-tar.js";
 
 /** Annotation holding the number of tar entries of a layer strata wrote. */
 export const ANNOTATION_LAYER_ENTRIES = "io.strata.layer.entries";
+/** Annotation holding the bytes of content a layer strata wrote adds (docker's layer size). */
+export const ANNOTATION_LAYER_SIZE = "io.strata.layer.size";
 /** Annotation holding a compressed layer's diff ID (digest of its uncompressed tar). */
 export const ANNOTATION_DIFF_ID = "io.strata.diff-id";
 
@@ -24,7 +26,7 @@ export interface StoreLayerBlobOptions extends WriteLayerTarOptions {
  * Write `changes` as a layer blob into the content store in one pass (tar, optional gzip,
  * hash, write): the tail every differ shares, naive or native.
  * @returns the blob's descriptor; a gzip one carries the diff ID in
- *   `annotations["io.strata.diff-id"]`, every one the entry count.
+ *   `annotations["io.strata.diff-id"]`, every one the entry count and content size.
  * @throws NotSupportedError for zstd; InvalidArgumentError for a non-layer media type.
  */
 export async function storeLayerBlob(
@@ -44,13 +46,20 @@ export async function storeLayerBlob(
   const writer = await store.writer();
   try {
     if (compression === "none") {
-      const { entries } = await writeLayerTar(changes, writer, opts);
+      const { entries, contentSize } = await writeLayerTar(changes, writer, opts);
       const blob = await writer.commit();
-      return { mediaType, ...blob, annotations: { [ANNOTATION_LAYER_ENTRIES]: String(entries) } };
+      return {
+        mediaType,
+        ...blob,
+        annotations: {
+          [ANNOTATION_LAYER_ENTRIES]: String(entries),
+          [ANNOTATION_LAYER_SIZE]: String(contentSize),
+        },
+      };
     }
     const gz = createGzipSink(writer);
     const tar = new HashingSink(gz);
-    const { entries } = await writeLayerTar(changes, tar, opts);
+    const { entries, contentSize } = await writeLayerTar(changes, tar, opts);
     await gz.close();
     const blob = await writer.commit();
     return {
@@ -58,6 +67,7 @@ export async function storeLayerBlob(
       ...blob,
       annotations: {
         [ANNOTATION_LAYER_ENTRIES]: String(entries),
+        [ANNOTATION_LAYER_SIZE]: String(contentSize),
         [ANNOTATION_DIFF_ID]: tar.digest(),
       },
     };

@@ -5,6 +5,7 @@ import type { Mount } from "../mount/mount.js";
 import { MountManager } from "../mount/mount-manager.js";
 import type { ApplyOptions, Differ, DiffOptions } from "./differ.js";
 import { applyLayerBlob, storeLayerBlob } from "./layer-blob.js";
+import type { LayerChange } from "./layer-change.js";
 import { walkChanges } from "./walk-changes.js";
 
 export { ANNOTATION_DIFF_ID, ANNOTATION_LAYER_ENTRIES } from "./layer-blob.js";
@@ -38,6 +39,24 @@ export class NaiveDiffer implements Differ {
     return this.mounts.withTempMount(lower, (lowerDir) =>
       this.mounts.withTempMount(upper, (upperDir) =>
         storeLayerBlob(this.store, walkChanges(lowerDir, upperDir, { signal: opts.signal }), opts),
+      ),
+    );
+  }
+
+  /**
+   * Hand `consume` the changes {@link diff} would write: both sides mounted, walked
+   * together ({@link walkChanges}); the mounts go when `consume` settles.
+   */
+  async changes<T>(
+    lower: Mount[],
+    upper: Mount[],
+    consume: (changes: AsyncIterable<LayerChange>) => Promise<T>,
+    opts: DiffOptions = {},
+  ): Promise<T> {
+    opts.signal?.throwIfAborted();
+    return this.mounts.withTempMount(lower, (lowerDir) =>
+      this.mounts.withTempMount(upper, (upperDir) =>
+        consume(walkChanges(lowerDir, upperDir, { signal: opts.signal })),
       ),
     );
   }

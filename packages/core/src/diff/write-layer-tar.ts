@@ -27,6 +27,11 @@ export interface LayerTarStats {
   entries: number;
   /** Bytes of tar written, end-of-archive marker included. */
   size: number;
+  /**
+   * Bytes of content the layer adds: regular files' sizes plus symlink targets' lengths,
+   * hardlinks not counted again (docker's layer size, as `history` shows it).
+   */
+  contentSize: number;
 }
 
 /** Files up to this size are read whole, into a buffer of their size; larger ones stream. */
@@ -66,6 +71,7 @@ export async function writeLayerTar(
   const deleted = new Set<string>();
   const breathe = breather();
   let entries = 0;
+  let contentSize = 0;
   for await (const change of changes) {
     opts.signal?.throwIfAborted();
     await breathe();
@@ -94,13 +100,14 @@ export async function writeLayerTar(
       }
       firstPathOfInode.set(key, h.name);
     }
+    contentSize += h.type === "symlink" ? (h.linkname ?? "").length : h.size;
     if (h.type !== "file" || h.size === 0) await tar.entry(h);
     else if (h.size <= SMALL_FILE) await tar.entry(h, readWhole(source, h.size));
     else await streamFile(tar, h, source);
     entries++;
   }
   await tar.finish();
-  return { entries, size: tar.size };
+  return { entries, size: tar.size, contentSize };
 }
 
 function whiteoutHeader(kind: "delete" | "opaque", rel: string): TarHeader {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
+import { ContainerRunner } from "../container/container-runner.js";
 import { ContentStore } from "../content/content-store.js";
 import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
@@ -45,6 +46,7 @@ export class StoreService {
     @inject(Tokens.DriverContext) private readonly driver: DriverContext,
     @inject(ContentStore) private readonly content: ContentStore,
     @inject(LayerUnpacker) private readonly unpacker: LayerUnpacker,
+    @inject(ContainerRunner) private readonly containers: ContainerRunner,
   ) {}
 
   /** Remember the selected driver as the one this store used last. */
@@ -57,7 +59,8 @@ export class StoreService {
   /**
    * Repair what killed processes left, at the start of a command: temporary blob files of
    * dead writers, mounts of dead processes, the driver's half-made snapshots, and layer
-   * snapshots of this driver that an `rmi` run with another driver left unneeded.
+   * snapshots of this driver that an `rmi` run with another driver left unneeded, and
+   * containers of this driver whose monitor died (exit recorded, rootfs unmounted).
    * @returns what was cleaned, for `--debug` output.
    */
   async recover(): Promise<{
@@ -65,6 +68,7 @@ export class StoreService {
     mounts: string[];
     snapshots: number;
     pruned: string[];
+    containers: string[];
   }> {
     const ingest = await this.content.cleanIngest();
     const mounts = await cleanStaleTempMounts();
@@ -75,7 +79,8 @@ export class StoreService {
       pruned = await this.unpacker.prune();
       this.meta.write((db) => db.prepare("DELETE FROM settings WHERE key = ?").run(key));
     }
-    return { ingest, mounts, snapshots, pruned };
+    const containers = await this.containers.recoverAll();
+    return { ingest, mounts, snapshots, pruned, containers };
   }
 
   /** Facts for `strata info`. */

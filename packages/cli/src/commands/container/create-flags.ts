@@ -1,0 +1,88 @@
+import * as fs from "node:fs";
+import type { ContainerRecord, CreateContainerOptions, DependencyContainer } from "@strata/core";
+import { Option, UsageError } from "clipanion";
+import { ContainerCommand } from "./container-command.js";
+
+/**
+ * The flags `run` and `create` share (docker's container-create flags that strata has),
+ * and the step both take first: make the container.
+ */
+export abstract class CreateFlagsCommand extends ContainerCommand {
+  tty = Option.Boolean("-t,--tty", false, { description: "Allocate a pseudo-TTY" });
+  interactive = Option.Boolean("-i,--interactive", false, {
+    description: "Keep STDIN open even if not attached",
+  });
+  name = Option.String("--name", { description: "Assign a name to the container" });
+  env = Option.Array("-e,--env", [], { description: "Set environment variables" });
+  envFile = Option.Array("--env-file", [], {
+    description: "Read in a file of environment variables",
+  });
+  workdir = Option.String("-w,--workdir", {
+    description: "Working directory inside the container",
+  });
+  user = Option.String("-u,--user", {
+    description: "Username or UID (format: <name|uid>[:<group|gid>])",
+  });
+  entrypoint = Option.String("--entrypoint", {
+    description: "Overwrite the default ENTRYPOINT of the image",
+  });
+  hostname = Option.String("--hostname", { description: "Container host name" });
+  volumes = Option.Array("-v,--volume", [], {
+    description: "Bind mount a volume (HOST:CONTAINER[:ro])",
+  });
+  network = Option.String("--network,--net", {
+    description: 'Connect a container to a network: "none" (default) or "host"',
+  });
+  autoRemove = Option.Boolean("--rm", false, {
+    description: "Automatically remove the container when it exits",
+  });
+  image = Option.String({ name: "IMAGE" });
+  args = Option.Proxy({ name: "COMMAND" });
+
+  /** The container's environment from `--env-file` then `-e`, docker's rules. */
+  protected environment(): string[] {
+    const out: string[] = [];
+    const add = (entry: string, where: string) => {
+      const eq = entry.indexOf("=");
+      const key = eq < 0 ? entry : entry.slice(0, eq);
+      if (key === "" || /\s/.test(key)) {
+        throw new UsageError(`invalid environment variable: ${entry}${where}`);
+      }
+      if (eq >= 0) out.push(entry);
+      else if (this.context.env[key] !== undefined) out.push(`${key}=${this.context.env[key]}`);
+    };
+    for (const file of this.envFile) {
+      const text = fs.readFileSync(file, "utf8");
+      for (const raw of text.split(/\r?\n/)) {
+        const line = raw.replace(/^\s+/, "");
+        if (line === "" || line.startsWith("#")) continue;
+        add(line, ` (in ${file})`);
+      }
+    }
+    for (const e of this.env) add(e, "");
+    return out;
+  }
+
+  /** Create the container the flags describe, in the selected driver. */
+  protected async createContainer(): Promise<{ rec: ContainerRecord; di: DependencyContainer }> {
+    const core = await this.core();
+    const di = await this.context.container();
+    const opts: CreateContainerOptions = {
+      image: this.image,
+      cmd: this.args,
+      env: this.environment(),
+      tty: this.tty,
+      openStdin: this.interactive,
+      binds: this.volumes,
+      autoRemove: this.autoRemove,
+    };
+    if (this.name !== undefined) opts.name = this.name;
+    if (this.entrypoint !== undefined) opts.entrypoint = this.entrypoint;
+    if (this.workdir !== undefined) opts.workdir = this.workdir;
+    if (this.user !== undefined) opts.user = this.user;
+    if (this.hostname !== undefined) opts.hostname = this.hostname;
+    if (this.network !== undefined) opts.network = this.network;
+    const rec = await di.resolve(core.ContainerService).create(opts);
+    return { rec, di };
+  }
+}

@@ -1,0 +1,51 @@
+import { Command, Option, UsageError } from "clipanion";
+import { MultiError } from "../../errors.js";
+import { ContainerCommand } from "./container-command.js";
+
+/** `strata stop [-t N] [-s SIGNAL] CONTAINER...`: stop running containers. */
+export class ContainerStopCommand extends ContainerCommand {
+  static override paths = [["stop"], ["container", "stop"]];
+
+  static override usage = Command.Usage({
+    category: "Containers",
+    description: "Stop one or more running containers",
+    details: `
+      Sends the container's stop signal (SIGTERM unless its image sets STOPSIGNAL), then
+      SIGKILL when it still runs after the timeout (10 seconds; \`-t -1\` waits for ever).
+      Prints each container as given once it has stopped.
+    `,
+    examples: [
+      ["Stop a container", "$0 stop web"],
+      ["Give it one second", "$0 stop -t 1 web"],
+    ],
+  });
+
+  time = Option.String("-t,--time", {
+    description: "Seconds to wait before killing the container",
+  });
+  signal = Option.String("-s,--signal", { description: "Signal to send to the container" });
+  containers = Option.Rest({ required: 1, name: "CONTAINER" });
+
+  protected async run(): Promise<number> {
+    let timeout = 10;
+    if (this.time !== undefined) {
+      if (!/^-?\d+$/.test(this.time)) {
+        throw new UsageError(`invalid argument "${this.time}" for "-t, --time" flag`);
+      }
+      timeout = Number(this.time);
+    }
+    const core = await this.core();
+    const errors: Error[] = [];
+    for (const ref of this.containers) {
+      try {
+        const { rec, di } = await this.find(ref);
+        await di.resolve(core.ContainerService).stop(rec, timeout, this.signal);
+        this.print(`${ref}\n`);
+      } catch (err) {
+        errors.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (errors.length > 0) throw new MultiError(errors);
+    return 0;
+  }
+}

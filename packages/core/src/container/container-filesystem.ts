@@ -1,0 +1,207 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Writable } from "node:stream";
+import { inject, injectable } from "tsyringe";
+import type { Differ } from "../diff/differ.js";
+import { ANNOTATION_LAYER_SIZE } from "../diff/layer-blob.js";
+import type { LayerChange } from "../diff/layer-change.js";
+import { walkChanges } from "../diff/walk-changes.js";
+import { writeLayerTar } from "../diff/write-layer-tar.js";
+import { applyConfigChanges } from "../image/config-changes.js";
+import { ImageStore } from "../image/image-store.js";
+import type { ImageConfig, ImageRecord } from "../image/image-types.js";
+import { MediaTypes } from "../image/media-types.js";
+import { parseTagTarget } from "../image/reference.js";
+import type { Mount } from "../mount/mount.js";
+import { isMountPoint, MountManager } from "../mount/mount-manager.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { Tokens } from "../tokens.js";
+import type { ByteSink } from "../util/byte-sink.js";
+import { containerKey, initLayerName } from "./container-layout.js";
+import { ContainerRunner } from "./container-runner.js";
+import {
+  type CommitOptions,
+  type ContainerChange,
+  type ContainerRecord,
+  containerCommand,
+} from "./container-types.js";
+
+/**
+ * A container's filesystem as docker's `diff`, `commit` and `export` see it. Changes are
+ * always taken against the container's init layer, so runc's mount points never count.
+ * `diff` reads the differ's own change list (overlay: its upper directory, in time that
+ * grows with the change, not the image); `commit` lets the differ write the layer blob in
+ * one pass (walk, tar, hash, store).
+ */
+@injectable()
+export class ContainerFilesystem {
+  constructor(
+    @inject(ContainerRunner) private readonly runner: ContainerRunner,
+    @inject(ImageStore) private readonly images: ImageStore,
+    @inject(Tokens.Snapshotter) private readonly snapshotter: Snapshotter,
+    @inject(Tokens.Differ) private readonly differ: Differ,
+    @inject(MountManager) private readonly mounts: MountManager,
+  ) {}
+
+  /** Run `fn` with a read-only view of the container's init layer (the lower side). */
+  private async withBase<T>(rec: ContainerRecord, fn: (lower: Mount[]) => Promise<T>): Promise<T> {
+    this.runner.checkDriver(rec);
+    const key = `view-${randomBytes(8).toString("hex")} ${rec.id}`;
+    const lower = await this.snapshotter.view(key, initLayerName(rec.id));
+    try {
+      return await fn(lower);
+    } finally {
+      await this.snapshotter.remove(key).catch(() => {});
+    }
+  }
+
+  /**
+   * The changes in a container's filesystem as `docker diff` lists them (`A`dded,
+   * `C`hanged, `D`eleted), sorted by path.
+   */
+  async diff(rec: ContainerRecord): Promise<ContainerChange[]> {
+    return this.withBase(rec, async (lower) => {
+      const upper = await this.snapshotter.mounts(containerKey(rec.id));
+      return this.mounts.withTempMount(lower, async (lowerDir) => {
+        const consume = (changes: AsyncIterable<LayerChange>) => classify(changes, lowerDir);
+        const out = this.differ.changes
+          ? await this.differ.changes(lower, upper, consume)
+          : await this.mounts.withTempMount(upper, (upperDir) =>
+              consume(walkChanges(lowerDir, upperDir)),
+            );
+        return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      });
+    });
+  }
+
+  /**
+   * Make a new image of the container's changes (`docker commit`): the image's layers plus
+   * one holding the changes, with the container's config (and `changes` applied) and a
+   * history entry. A running container is paused (runc's freezer) while its layer is
+   * written, unless `pause` is false.
+   */
+  async commit(rec: ContainerRecord, opts: CommitOptions = {}): Promise<ImageRecord> {
+    const tags = opts.reference ? [parseTagTarget(opts.reference)] : [];
+    const config = applyConfigChanges(rec.config, opts.changes ?? []);
+    const image = await this.images.resolve(rec.imageId);
+    const now = await this.runner.reconcile(rec);
+    const { runc } = this.runner;
+    const pause =
+      opts.pause !== false &&
+      now.state.status === "running" &&
+      (await this.runner.runtimeStatus(rec.id)) === "running";
+    if (pause) await runc.pause(rec.id);
+    let desc: Awaited<ReturnType<Differ["diff"]>>;
+    try {
+      desc = await this.withBase(rec, async (lower) =>
+        this.differ.diff(lower, await this.snapshotter.mounts(containerKey(rec.id)), {
+          mediaType: MediaTypes.DockerLayer,
+        }),
+      );
+    } finally {
+      if (pause) await runc.resume(rec.id);
+    }
+    const created = new Date().toISOString();
+    const base = image.config;
+    const newConfig: ImageConfig = {
+      architecture: base.architecture,
+      ...(base.variant ? { variant: base.variant } : {}),
+      ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.message ? { comment: opts.message } : {}),
+      config,
+      container: rec.id,
+      container_config: rec.config,
+      created,
+      docker_version: "strata",
+      history: [
+        ...(base.history ?? []),
+        {
+          created,
+          created_by: containerCommand(rec.config).join(" "),
+          ...(opts.author ? { author: opts.author } : {}),
+          ...(opts.message ? { comment: opts.message } : {}),
+        },
+      ],
+      os: base.os,
+      rootfs: { type: "layers", diff_ids: [...base.rootfs.diff_ids, desc.digest] },
+    };
+    const size = Number(desc.annotations?.[ANNOTATION_LAYER_SIZE] ?? 0);
+    const blob = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+    return this.images.addImage({
+      config: Buffer.from(JSON.stringify(newConfig)),
+      layers: [
+        ...image.layers.map((l) => ({ diffId: l.diffId, blob: l.blob, size: l.size })),
+        { diffId: desc.digest, blob, size },
+      ],
+      tags,
+      parent: image.id,
+    });
+  }
+
+  /**
+   * Write the container's whole filesystem to `out` as a tar (`docker export`), streamed:
+   * the mounted tree walked against an empty one.
+   */
+  async export(rec: ContainerRecord, out: Writable): Promise<void> {
+    this.runner.checkDriver(rec);
+    const sink = writableSink(out);
+    const rootfs = this.runner.layout.rootfs(rec.id);
+    const empty = await fs.promises.mkdtemp(path.join(os.tmpdir(), "strata-empty-"));
+    try {
+      const write = (dir: string) => writeLayerTar(walkChanges(empty, dir), sink);
+      if (await isMountPoint(rootfs)) await write(rootfs);
+      else
+        await this.mounts.withTempMount(await this.snapshotter.mounts(containerKey(rec.id)), write);
+    } finally {
+      await fs.promises.rmdir(empty).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Turn a differ's change stream into `docker diff` lines. A native differ may call every
+ * path it holds an `add`; a path that exists in the lower tree (below parents that are
+ * real directories there, so no symlink is ever followed) is a change instead.
+ */
+async function classify(
+  changes: AsyncIterable<LayerChange>,
+  lowerDir: string,
+): Promise<ContainerChange[]> {
+  const out: ContainerChange[] = [];
+  // For each directory reported: whether the lower tree has a real directory there.
+  const lowerHasDir = new Map<string, boolean>();
+  for await (const c of changes) {
+    if (c.kind === "opaque") continue;
+    const p = `/${c.path}`;
+    if (c.kind === "delete") {
+      out.push({ kind: "D", path: p });
+      continue;
+    }
+    const slash = c.path.lastIndexOf("/");
+    const parent = slash < 0 ? "" : c.path.slice(0, slash);
+    let lower: fs.Stats | undefined;
+    if (parent === "" || lowerHasDir.get(parent) === true) {
+      try {
+        lower = fs.lstatSync(path.join(lowerDir, c.path));
+      } catch {
+        lower = undefined;
+      }
+    }
+    out.push({ kind: lower ? "C" : "A", path: p });
+    const isDir = c.stat ? c.stat.isDirectory() : false;
+    if (isDir) lowerHasDir.set(c.path, !!lower?.isDirectory());
+  }
+  return out;
+}
+
+/** A {@link ByteSink} over a Node writable stream, honouring its backpressure. */
+function writableSink(out: Writable): ByteSink {
+  return {
+    async write(chunk) {
+      if (!out.write(chunk)) await once(out, "drain");
+    },
+  };
+}
