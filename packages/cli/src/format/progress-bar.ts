@@ -42,7 +42,7 @@ export class ProgressLines {
     if (id !== this.currentId && this.currentId !== undefined) this.out.write("\n");
     this.currentId = id;
     this.lastDraw = now;
-    const line = `${id}: ${this.status} ${progressText(current, total, this.out.columns)}`;
+    const line = `${id}: ${this.status} ${progressText(current, total, this.out.columns || 200)}`;
     this.out.write(`\r\x1b[2K${line}`);
   }
 
