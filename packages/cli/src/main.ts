@@ -122,7 +122,11 @@ function guessPath(rest: readonly string[]): string | undefined {
 }
 
 /** Management commands (`strata image …`) and what they manage, as docker's. */
-const GROUPS: Record<string, string> = { image: "Manage images", system: "Manage strata" };
+const GROUPS: Record<string, string> = {
+  container: "Manage containers",
+  image: "Manage images",
+  system: "Manage strata",
+};
 
 /**
  * `[name, description]` of each command reachable as `strata <prefix…> name`; a command

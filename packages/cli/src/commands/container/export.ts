@@ -33,7 +33,12 @@ export class ContainerExportCommand extends ContainerCommand {
           "cowardly refusing to save to a terminal. Use the -o flag or redirect",
         );
       }
-      await fsys.export(rec, out);
+      try {
+        await fsys.export(rec, out);
+      } catch (err) {
+        // The reader went away (`strata export c | head`): nothing left to say to it.
+        if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
+      }
       return 0;
     }
     const file = fs.createWriteStream(this.output);
