@@ -35,6 +35,8 @@ export * from "./diff/write-layer-tar.js";
 export * from "./driver/driver-module.js";
 export * from "./driver/select-driver.js";
 export * from "./errors.js";
+export * from "./format/go-template.js";
+export * from "./format/go-template-inspect.js";
 export * from "./image/config-changes.js";
 export * from "./image/image-importer.js";
 export * from "./image/image-inspect.js";
