@@ -13,13 +13,19 @@ import {
   type DependencyContainer,
   type DriverContext,
   type DriverModule,
+  defaultConfigDir,
   ImageArchiver,
+  ImagePuller,
+  ImagePusher,
   ImageStore,
   LAST_DRIVER_SETTING,
   LayerUnpacker,
   MetadataStore,
   MountManager,
   NaiveDiffer,
+  RegistryClient,
+  RegistryMetadata,
+  type RegistryOptions,
   rootContainer,
   StoreService,
   selectDriver,
@@ -36,6 +42,8 @@ export interface CompositionOptions {
   storageOpts?: Record<string, string>;
   /** Driver modules to choose from; default {@link builtinDrivers}. */
   drivers?: readonly DriverModule[];
+  /** How to reach registries (`--config`, `--insecure-registry`, `--registry-mirror`). */
+  registry?: RegistryOptions;
 }
 
 /** A built container and what was chosen for it. */
@@ -88,6 +96,10 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
   child.registerSingleton(ContainerService);
   child.registerSingleton(ContainerFilesystem);
   child.registerSingleton(ImageArchiver);
+  registerRegistry(child, opts.registry);
+  child.registerSingleton(RegistryMetadata);
+  child.registerSingleton(ImagePuller);
+  child.registerSingleton(ImagePusher);
   const meta = child.resolve(MetadataStore);
   try {
     const { module, context } = await selectDriver({
@@ -128,6 +140,21 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
     meta.close();
     throw err;
   }
+}
+
+/**
+ * A container with the registry client alone, for commands that need no store (`login`,
+ * `logout`, `search`): no database is opened and no driver is selected.
+ */
+export function createRegistryContainer(registry?: RegistryOptions): DependencyContainer {
+  const child = rootContainer.createChildContainer();
+  registerRegistry(child, registry);
+  return child;
+}
+
+function registerRegistry(c: DependencyContainer, registry: RegistryOptions | undefined): void {
+  c.register(Tokens.RegistryOptions, { useValue: registry ?? { configDir: defaultConfigDir() } });
+  c.registerSingleton(RegistryClient);
 }
 
 function lastUsed(meta: MetadataStore): { lastUsed?: string } {

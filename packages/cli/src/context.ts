@@ -19,4 +19,9 @@ export interface StrataContext extends BaseContext {
   driverName(): Promise<string>;
   /** Every built-in storage driver module, by priority (loaded on first call). */
   drivers(): Promise<DriverModule[]>;
+  /**
+   * A container with the registry client only (no store opened, no driver selected), for
+   * `login`, `logout` and `search`.
+   */
+  registry(): Promise<DependencyContainer>;
 }

@@ -15,6 +15,12 @@ export interface GlobalOptions {
   storageDriver?: string;
   /** `--storage-opt KEY=VALUE`, repeatable: options handed to the driver. */
   storageOpts: Record<string, string>;
+  /** `--config DIR` (env `STRATA_CONFIG`): client configuration (credentials); unset: `~/.strata`. */
+  config?: string;
+  /** `--insecure-registry HOST[:PORT]`, repeatable: registries reachable over plain HTTP. */
+  insecureRegistries: string[];
+  /** `--registry-mirror URL`, repeatable: mirrors of docker.io, tried first on pull. */
+  registryMirrors: string[];
   /** `--debug` / `-D`: print stack traces of unexpected errors. */
   debug: boolean;
   /** `--version` / `-v`. */
@@ -25,12 +31,21 @@ export interface GlobalOptions {
   rest: string[];
 }
 
-type ValueFlag = "root" | "storageDriver" | "storageOpt";
+type ValueFlag =
+  | "root"
+  | "storageDriver"
+  | "storageOpt"
+  | "config"
+  | "insecureRegistry"
+  | "registryMirror";
 const VALUE_FLAGS: Record<string, ValueFlag> = {
   "--root": "root",
   "--storage-driver": "storageDriver",
   "-s": "storageDriver",
   "--storage-opt": "storageOpt",
+  "--config": "config",
+  "--insecure-registry": "insecureRegistry",
+  "--registry-mirror": "registryMirror",
 };
 const BOOL_FLAGS: Record<string, "debug" | "version" | "help"> = {
   "--debug": "debug",
@@ -55,11 +70,15 @@ export function parseGlobalOptions(
   const opts: GlobalOptions = {
     root: nonEmpty(env.STRATA_ROOT) ?? DEFAULT_ROOT,
     storageOpts: {},
+    insecureRegistries: [],
+    registryMirrors: [],
     debug: false,
     version: false,
     help: false,
     rest: [],
   };
+  const configFromEnv = nonEmpty(env.STRATA_CONFIG);
+  if (configFromEnv !== undefined) opts.config = configFromEnv;
   const driverFromEnv = nonEmpty(env.STRATA_STORAGE_DRIVER);
   if (driverFromEnv !== undefined) opts.storageDriver = driverFromEnv;
 
@@ -93,7 +112,10 @@ export function parseGlobalOptions(
       value = next;
       i++;
     }
-    if (flag === "storageOpt") {
+    if (flag === "insecureRegistry" || flag === "registryMirror") {
+      if (value === "") throw new UsageError(`flag ${name} needs a non-empty value`);
+      (flag === "insecureRegistry" ? opts.insecureRegistries : opts.registryMirrors).push(value);
+    } else if (flag === "storageOpt") {
       const sep = value.indexOf("=");
       if (sep <= 0) throw new UsageError(`invalid storage option "${value}": want KEY=VALUE`);
       opts.storageOpts[value.slice(0, sep)] = value.slice(sep + 1);

@@ -10,6 +10,7 @@ import type { Composition } from "./container.js";
 import type { StrataContext } from "./context.js";
 import { ExitCode, reportError } from "./errors.js";
 import { DEFAULT_ROOT, type GlobalOptions, parseGlobalOptions } from "./global-options.js";
+import { registryOptions } from "./registry-options.js";
 import { VERSION } from "./version.js";
 
 /** The process resources `main` uses; tests pass their own. */
@@ -63,11 +64,12 @@ export async function main(argv: readonly string[], io: Partial<MainIo> = {}): P
 
   let composition: Promise<Composition> | undefined;
   const compose = () => {
-    composition ??= import("./container.js").then(({ createContainer }) =>
+    composition ??= import("./container.js").then(async ({ createContainer }) =>
       createContainer({
         root: globals.root,
         ...(globals.storageDriver !== undefined ? { storageDriver: globals.storageDriver } : {}),
         storageOpts: globals.storageOpts,
+        registry: await registryOptions(globals, env),
       }),
     );
     return composition;
@@ -83,6 +85,8 @@ export async function main(argv: readonly string[], io: Partial<MainIo> = {}): P
     container: async () => (await compose()).container,
     driverName: async () => (await compose()).driver.name,
     drivers: async () => (await import("./container.js")).builtinDrivers(),
+    registry: async () =>
+      (await import("./container.js")).createRegistryContainer(await registryOptions(globals, env)),
   };
 
   const commandPath = guessPath(globals.rest);
@@ -160,6 +164,12 @@ function generalHelp(): string {
       "Storage driver to use (env STRATA_STORAGE_DRIVER; default: the store's last, else the first that works)",
     ],
     ["    --storage-opt list", "Storage driver option KEY=VALUE (repeatable)"],
+    [
+      "    --config string",
+      'Location of client config files (default "~/.strata", env STRATA_CONFIG)',
+    ],
+    ["    --insecure-registry list", "Registry to reach over plain HTTP (repeatable)"],
+    ["    --registry-mirror list", "Mirror of docker.io to pull from first (repeatable)"],
     ["-D, --debug", "Enable debug mode"],
     ["-v, --version", "Print version information and quit"],
     ["-h, --help", "Print usage"],

@@ -2,6 +2,7 @@ import type { InjectionToken } from "tsyringe";
 import type { Differ } from "./diff/differ.js";
 import type { DriverContext } from "./driver/driver-module.js";
 import type { MountHandler } from "./mount/mount.js";
+import type { RegistryOptions } from "./registry/registry-options.js";
 import type { Snapshotter } from "./snapshots/snapshotter.js";
 
 /**
@@ -20,4 +21,6 @@ export const Tokens = {
   StoreRoot: Symbol.for("@strata/core:StoreRoot") as InjectionToken<string>,
   /** The selected driver's context (name, root, options). */
   DriverContext: Symbol.for("@strata/core:DriverContext") as InjectionToken<DriverContext>,
+  /** How to reach registries: config dir, insecure registries, docker.io mirrors. */
+  RegistryOptions: Symbol.for("@strata/core:RegistryOptions") as InjectionToken<RegistryOptions>,
 } as const;

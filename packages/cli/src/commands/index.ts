@@ -20,6 +20,8 @@ import { ImageListCommand } from "./image/ls.js";
 import { ImageRemoveCommand } from "./image/rm.js";
 import { ImageSaveCommand } from "./image/save.js";
 import { ImageTagCommand } from "./image/tag.js";
+import { ImagePullCommand } from "./registry/pull.js";
+import { ImagePushCommand } from "./registry/push.js";
 import { InfoCommand } from "./system/info.js";
 import { InspectCommand } from "./system/inspect.js";
 import { VersionCommand } from "./system/version.js";
@@ -28,6 +30,8 @@ import { VersionCommand } from "./system/version.js";
 export const COMMANDS: CommandClass<StrataContext>[] = [
   ImageListCommand,
   ImageImportCommand,
+  ImagePullCommand,
+  ImagePushCommand,
   InspectCommand,
   ImageInspectCommand,
   ImageTagCommand,

@@ -40,6 +40,14 @@ export interface NewImage {
   tags?: Reference[];
   /** Parent image (commit, build). */
   parent?: string;
+  /**
+   * Registry digests to record (`name@sha256:…` of the manifest or index it was pulled
+   * through): `images --digests` and inspect's `RepoDigests` show them, and a pull by
+   * digest finds the image by them.
+   */
+  repoDigests?: Reference[];
+  /** Other blobs the image owns and that go with it (the index it was pulled through). */
+  blobs?: string[];
 }
 
 interface ImageRow {
@@ -150,7 +158,16 @@ export class ImageStore {
       });
       addBlob.run(id, configInfo.digest);
       addBlob.run(id, manifestInfo.digest);
+      for (const d of img.blobs ?? []) {
+        if (!this.blobExistsSync(d)) {
+          throw new FailedPreconditionError(
+            `blob ${d}: removed while the image was being stored; try again`,
+          );
+        }
+        addBlob.run(id, d);
+      }
       for (const t of img.tags ?? []) this.setTag(db, t, id, now);
+      for (const r of img.repoDigests ?? []) this.setRepoDigest(db, r, id);
     });
     return this.resolve(id);
   }
@@ -168,6 +185,61 @@ export class ImageStore {
       "INSERT INTO tags(name, image_id, created) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, created = excluded.created",
     ).run(referenceString(withDefaultTag(ref)), id, now);
     db.prepare("UPDATE images SET last_tag_time = ? WHERE id = ?").run(now, id);
+  }
+
+  private setRepoDigest(db: Db, ref: Reference, id: string): void {
+    if (!ref.digest) throw new InvalidArgumentError(`repo digest "${fullName(ref)}": no digest`);
+    db.prepare(
+      "INSERT INTO repo_digests(name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id",
+    ).run(referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest }), id);
+  }
+
+  /**
+   * Record that image `id` also owns `digests` (blobs already in the content store, such
+   * as a layer's compressed variant made for a push), so they go when the image goes.
+   * @throws NotFoundError when the image is gone.
+   */
+  linkBlobs(id: string, digests: readonly string[]): void {
+    this.meta.write((db) => {
+      if (!db.prepare("SELECT 1 FROM images WHERE id = ?").get(id)) {
+        throw new NotFoundError(`No such image: ${id}`);
+      }
+      const add = db.prepare("INSERT OR IGNORE INTO image_blobs(image_id, digest) VALUES (?, ?)");
+      for (const d of digests) add.run(id, d);
+    });
+  }
+
+  /** Record registry digests (`name@sha256:…`) for image `id` (after a push). */
+  addRepoDigests(id: string, refs: readonly Reference[]): void {
+    this.meta.write((db) => {
+      for (const r of refs) this.setRepoDigest(db, r, id);
+    });
+  }
+
+  /**
+   * The stored layer with this diff ID whose blob is still in the content store, if any
+   * (a pull skips downloading it: docker's "Already exists").
+   */
+  findLayer(diffId: string): { diffId: string; blob: Descriptor; size: number } | undefined {
+    const row = this.meta.db
+      .prepare(
+        "SELECT diff_id, blob_digest, blob_media_type, blob_size, size FROM layers WHERE diff_id = ?",
+      )
+      .get(diffId) as
+      | {
+          diff_id: string;
+          blob_digest: string;
+          blob_media_type: string;
+          blob_size: number;
+          size: number;
+        }
+      | undefined;
+    if (!row || !this.blobExistsSync(row.blob_digest)) return undefined;
+    return {
+      diffId: row.diff_id,
+      blob: { mediaType: row.blob_media_type, digest: row.blob_digest, size: row.blob_size },
+      size: row.size,
+    };
   }
 
   /** Every image, newest first. */

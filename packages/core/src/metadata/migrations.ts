@@ -67,4 +67,21 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: registries. Compressed variants of layers (an imported layer gzipped for a push keeps
+  // one digest, so a second push uploads nothing), and the repositories a blob is known to
+  // be in (cross-repository mounts on push, docker's v2metadata).
+  `
+  CREATE TABLE layer_variants (
+    diff_id     TEXT NOT NULL,
+    media_type  TEXT NOT NULL,
+    blob_digest TEXT NOT NULL,
+    blob_size   INTEGER NOT NULL,
+    PRIMARY KEY (diff_id, media_type)
+  );
+  CREATE TABLE blob_sources (
+    digest     TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    PRIMARY KEY (digest, repository)
+  );
+  `,
 ];
