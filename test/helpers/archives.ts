@@ -3,11 +3,11 @@
  * ones), read archives back, snapshot a store's visible state, and compare file trees.
  */
 import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readTar, TarWriter } from "@strata/core";
 import { expect } from "vitest";
-import type { StrataCli } from "./strata.js";
+import { makeTempDir, type StrataCli } from "./strata.js";
 
 /** One entry of a crafted archive. */
 export interface CraftEntry {
@@ -88,9 +88,9 @@ export async function storeState(cli: StrataCli): Promise<StoreState> {
     (l) => l !== "",
   );
   const images: Record<string, string[]> = {};
-  for (const id of ids) {
-    const [img] = JSON.parse(await cli.ok("inspect", id)) as { RepoTags: string[] }[];
-    images[id] = img?.RepoTags ?? [];
+  if (ids.length > 0) {
+    const all = JSON.parse(await cli.ok("inspect", ...ids)) as { Id: string; RepoTags: string[] }[];
+    for (const img of all) images[img.Id] = img.RepoTags;
   }
   return {
     blobs: (await list("content/blobs/sha256")).sort(),
@@ -106,7 +106,10 @@ export async function expectRefused(
   message: RegExp,
 ): Promise<void> {
   const before = await storeState(cli);
-  const r = await cli.run(["load"], { input: archive });
+  // From a file: a load that fails early stops reading, and a pipe would then break.
+  const file = join(await makeTempDir("strata-archive-"), "archive.tar");
+  await writeFile(file, archive);
+  const r = await cli.run("load", "-i", file);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).toMatch(/^Error: /);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
