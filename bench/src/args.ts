@@ -24,6 +24,8 @@ Options (each also read from the environment variable shown):
   --out DIR             where reports go, default bench/results (STRATA_BENCH_OUT)
   --scratch DIR         where the trees are made, default the temp dir (STRATA_BENCH_SCRATCH)
   --keep                keep the scratch directory
+  --profile             profile each strata operation once more, after measuring it; the report
+                        gets a "Where the time goes" section, .cpuprofile files go next to it
   -h, --help            this text
 
 Examples:
@@ -38,7 +40,9 @@ export class UsageError extends Error {
 }
 
 /** What the command line asks for. */
-export type BenchArgs = { help: true } | ({ help: false; out: string } & Omit<SuiteOptions, "log">);
+export type BenchArgs =
+  | { help: true }
+  | ({ help: false; out: string; profile: boolean } & Omit<SuiteOptions, "log" | "profileDir">);
 
 /** Parse argv (without node and script) and the `STRATA_BENCH_*` environment. */
 export function parseBenchArgs(
@@ -69,6 +73,7 @@ export function parseBenchArgs(
     out: path.resolve(values.out ?? env.STRATA_BENCH_OUT ?? path.join(BENCH_DIR, "results")),
     scratchParent: path.resolve(values.scratch ?? env.STRATA_BENCH_SCRATCH ?? os.tmpdir()),
     keep: values.keep ?? false,
+    profile: values.profile ?? false,
   };
 }
 
@@ -87,6 +92,7 @@ function parse(argv: readonly string[]) {
       out: { type: "string" },
       scratch: { type: "string" },
       keep: { type: "boolean" },
+      profile: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -1,4 +1,6 @@
-import { writeReport } from "./report.js";
+import * as os from "node:os";
+import * as path from "node:path";
+import { reportBaseName, writeReport } from "./report.js";
 import type { BenchResult } from "./results.js";
 import { runSuite, type SuiteOptions } from "./suite.js";
 
@@ -9,9 +11,19 @@ export interface BenchRun {
   json: string;
 }
 
-/** Run the suite and write its report into `out` (what `npm run bench` does). */
-export async function runBench(opts: SuiteOptions & { out: string }): Promise<BenchRun> {
-  const result = await runSuite(opts);
+/**
+ * Run the suite and write its report into `out` (what `npm run bench` does); with
+ * `profile`, CPU profiles go to `<out>/<date>-<host>-profiles/`.
+ */
+export async function runBench(
+  opts: SuiteOptions & { out: string; profile?: boolean },
+): Promise<BenchRun> {
+  const { profile, ...suite } = opts;
+  if (profile) {
+    const base = reportBaseName(new Date().toISOString(), os.hostname(), opts.mode);
+    suite.profileDir = path.join(opts.out, `${base}-profiles`);
+  }
+  const result = await runSuite(suite);
   const paths = await writeReport(result, opts.out);
   return { result, ...paths };
 }

@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { backingFilesystem } from "@strata/core";
 import { toolVersion } from "./floors.js";
 
@@ -20,7 +22,19 @@ export interface Machine {
   sha256sum: string;
   /** Versions of strata's packages and of benchmark.js. */
   packages: Record<string, string>;
+  /** The checkout's commit, with `-dirty` when packages or bench have local changes. */
+  revision: string;
   uid: number;
+}
+
+/** How busy the machine was: what says whether a run's absolute times can be trusted. */
+export interface Load {
+  /** 1-minute load average. */
+  loadavg1: number;
+  /** Share of the last 60 s some task waited for a CPU, percent (Linux PSI), if known. */
+  cpuPressure60?: number;
+  /** The same for I/O. */
+  ioPressure60?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -56,6 +70,42 @@ function osRelease(): string {
   }
 }
 
+function pressure(kind: "cpu" | "io"): number | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/pressure/${kind}`, "utf8");
+    const v = /^some .*avg60=([\d.]+)/m.exec(text)?.[1];
+    return v === undefined ? undefined : Number(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The machine's load right now. */
+export function currentLoad(): Load {
+  const load: Load = { loadavg1: Math.round(os.loadavg()[0]! * 100) / 100 };
+  const cpu = pressure("cpu");
+  const io = pressure("io");
+  if (cpu !== undefined) load.cpuPressure60 = cpu;
+  if (io !== undefined) load.ioPressure60 = io;
+  return load;
+}
+
+function revision(dir: string): string {
+  try {
+    const git = (args: string[]) =>
+      execFileSync("git", ["-C", dir, ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    const rev = git(["rev-parse", "--short=12", "HEAD"]);
+    const top = git(["rev-parse", "--show-toplevel"]);
+    const dirty = git(["-C", top, "status", "--porcelain", "--", "packages", "bench/src"]) !== "";
+    return dirty ? `${rev}-dirty` : rev;
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Describe this machine; `scratch` is where the bench keeps its trees. */
 export async function describeMachine(scratch: string): Promise<Machine> {
   const cpus = os.cpus();
@@ -76,6 +126,7 @@ export async function describeMachine(scratch: string): Promise<Machine> {
         packageVersion(n),
       ]),
     ),
+    revision: revision(path.dirname(fileURLToPath(import.meta.url))),
     uid: process.getuid?.() ?? -1,
   };
 }

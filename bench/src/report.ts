@@ -1,5 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import type { Load } from "./machine.js";
 import { type BenchResult, type Row, SECTION_TITLES, SECTIONS, type Section } from "./results.js";
 
 /** What each section measures, shown under its heading. */
@@ -43,6 +44,27 @@ function entriesPerSec(r: Row): number {
   return r.entries / r.stats.mean;
 }
 
+function fmtRatio(r: Row): string {
+  if (r.ratio === undefined) return "";
+  return `${r.ratio.toFixed(2)}×${r.ratioRme === undefined ? "" : ` ±${r.ratioRme.toFixed(0)}%`}`;
+}
+
+function fmtLoad(l: Load): string {
+  const psi = [
+    l.cpuPressure60 === undefined ? "" : `cpu ${l.cpuPressure60}%`,
+    l.ioPressure60 === undefined ? "" : `io ${l.ioPressure60}%`,
+  ].filter(Boolean);
+  return `load ${l.loadavg1}${psi.length > 0 ? ` (waiting: ${psi.join(", ")})` : ""}`;
+}
+
+/** Whether the machine was too busy for its absolute times to mean much. */
+export function wasBusy(res: BenchResult): boolean {
+  return [res.load.start, res.load.end].some(
+    (l) =>
+      l.loadavg1 > res.machine.cores || (l.cpuPressure60 ?? 0) > 25 || (l.ioPressure60 ?? 0) > 25,
+  );
+}
+
 function subjectLabel(r: Row): string {
   return r.floor ? `${r.subject} (floor)` : r.subject;
 }
@@ -66,15 +88,24 @@ export function renderMarkdown(res: BenchResult): string {
   out.push(
     `${res.mode === "quick" ? "**Quick run** (small sizes: checks that everything runs, says nothing about speed)" : "Full run"}, ` +
       `seed ${res.seed}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Linux ${m.kernel}, ` +
-      `${m.scratchFilesystem}, Node ${m.node}; took ${res.seconds} s.`,
+      `${m.scratchFilesystem}, Node ${m.node}, strata ${m.revision}; took ${res.seconds} s; ` +
+      `${fmtLoad(res.load.start)} at the start, ${fmtLoad(res.load.end)} at the end.`,
   );
   out.push("");
+  if (wasBusy(res)) {
+    out.push(
+      "> **The machine was busy during this run** (other work competed for CPU or disk): " +
+        "absolute times and MB/s are unreliable; ratios to floors, measured side by side, less so.",
+    );
+    out.push("");
+  }
   out.push(
     "Times are benchmark.js means over *n* samples of one operation each (± is the relative " +
       "margin of error at 95% confidence). MB/s is the uncompressed layer's bytes over the mean " +
       "time (1 MB = 10⁶ bytes), entries/s its tar entries over the mean time; a floor row uses " +
       "the same layer's bytes and entries. **× floor** is the floor's time over strata's time: " +
-      "1.00× is as fast as the machine's own tool, 0.50× twice its time; higher is better.",
+      "1.00× is as fast as the machine's own tool, 0.50× twice its time; higher is better; " +
+      "its ± combines both rows' margins of error.",
   );
   out.push("");
 
@@ -110,7 +141,7 @@ export function renderMarkdown(res: BenchResult): string {
       String(r.stats.samples.length),
       fmtNum(mbps(r), 1),
       fmtNum(entriesPerSec(r)),
-      r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+      fmtRatio(r),
     ]);
     out.push(
       mdTable(
@@ -119,6 +150,34 @@ export function renderMarkdown(res: BenchResult): string {
       ),
     );
     out.push("");
+  }
+
+  const profiled = res.rows.filter((r) => r.profile);
+  if (profiled.length > 0) {
+    out.push("## Where the time goes");
+    out.push("");
+    out.push(
+      "With `--profile`, each strata operation ran once more under V8's CPU profiler. Self " +
+        "time per function; `(idle)` is the event loop waiting (thread-pool I/O, child " +
+        "processes), native frames such as `writeBuffer` or `lstat` are synchronous system calls.",
+    );
+    out.push("");
+    for (const r of profiled) {
+      const p = r.profile!;
+      out.push(
+        `### ${r.section} ${r.workload} on ${r.driver}, ${r.subject} (${fmtTime(p.totalMs / 1000)} profiled)`,
+      );
+      out.push("");
+      out.push(`\`${path.basename(p.file)}\``);
+      out.push("");
+      out.push(
+        mdTable(
+          ["function", "self", "%"],
+          p.top.map((h) => [`\`${h.frame}\``, fmtTime(h.selfMs / 1000), `${h.percent}%`]),
+        ),
+      );
+      out.push("");
+    }
   }
 
   out.push("## Layers");
@@ -172,6 +231,7 @@ export function renderMarkdown(res: BenchResult): string {
         ["scratch filesystem", m.scratchFilesystem],
         ["tar", m.tar],
         ["sha256sum", m.sha256sum],
+        ["strata revision", m.revision],
         ...Object.entries(m.packages).map(([k, v]) => [k, v]),
         ["mode, seed", `${res.mode}, ${res.seed}`],
         [
@@ -210,7 +270,7 @@ export function renderSummary(res: BenchResult): string {
     String(r.stats.samples.length),
     fmtNum(mbps(r), 1),
     fmtNum(entriesPerSec(r)),
-    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}×`,
+    fmtRatio(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const right = new Set([4, 5, 6, 7, 8, 9]);
@@ -223,7 +283,18 @@ export function renderSummary(res: BenchResult): string {
   for (const t of res.targets)
     lines.push(`${t.pass ? "met   " : "MISSED"}  ${t.description}: ${t.measured}`);
   for (const d of res.drivers) if (!d.available) lines.push(`skipped ${d.name}: ${d.reason}`);
+  if (wasBusy(res)) {
+    lines.push(
+      `busy machine (${fmtLoad(res.load.start)} → ${fmtLoad(res.load.end)}): trust ratios over absolute times`,
+    );
+  }
   return lines.join("\n");
+}
+
+/** A report's file name without extension: `<date>-<host>[-quick]`. */
+export function reportBaseName(startedAt: string, host: string, mode: "full" | "quick"): string {
+  const safeHost = host.replace(/[^A-Za-z0-9._-]/g, "_");
+  return `${startedAt.slice(0, 10)}-${safeHost}${mode === "quick" ? "-quick" : ""}`;
 }
 
 /** Write `<date>-<host>[-quick].md` and `.json` into `dir`; returns both paths. */
@@ -232,11 +303,7 @@ export async function writeReport(
   dir: string,
 ): Promise<{ markdown: string; json: string }> {
   await fs.mkdir(dir, { recursive: true });
-  const host = res.machine.host.replace(/[^A-Za-z0-9._-]/g, "_");
-  const base = path.join(
-    dir,
-    `${res.startedAt.slice(0, 10)}-${host}${res.mode === "quick" ? "-quick" : ""}`,
-  );
+  const base = path.join(dir, reportBaseName(res.startedAt, res.machine.host, res.mode));
   const markdown = `${base}.md`;
   const json = `${base}.json`;
   await fs.writeFile(markdown, renderMarkdown(res));

@@ -1,6 +1,7 @@
 import type { DriverName } from "./drivers.js";
-import type { Machine } from "./machine.js";
+import type { Load, Machine } from "./machine.js";
 import type { Stats } from "./measure.js";
+import type { ProfileSummary } from "./profile.js";
 import type { WorkloadSizes } from "./workload.js";
 
 /** The report's sections, in the order they are shown. */
@@ -37,6 +38,10 @@ export interface Row {
    * time. 1 is as fast as the floor, 0.5 half as fast (twice the time).
    */
   ratio?: number;
+  /** Relative margin of error of `ratio` in percent: both rows' margins, combined. */
+  ratioRme?: number;
+  /** With `--profile`: where one more run of the operation spent its time. */
+  profile?: ProfileSummary;
 }
 
 /** A layer the run produced, and which differ produced it. */
@@ -79,6 +84,8 @@ export interface BenchResult {
   sizes: WorkloadSizes;
   sampling: { minSamples: number; maxTime: number };
   machine: Machine;
+  /** The machine's load when the run started and when it ended. */
+  load: { start: Load; end: Load };
   drivers: DriverStatus[];
   workloads: { id: string; title: string; files: number; bytes: number }[];
   layers: LayerRecord[];

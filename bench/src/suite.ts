@@ -10,8 +10,9 @@ import {
 } from "@strata/core";
 import { changeDir, type DriverName, type DriverRig, openRig, writableDir } from "./drivers.js";
 import { emptyDir, sha256sum, tarCreateHash, tarExtract } from "./floors.js";
-import { describeMachine } from "./machine.js";
+import { currentLoad, describeMachine } from "./machine.js";
 import { measure, type SamplingOptions, type Stats } from "./measure.js";
+import { Profiler } from "./profile.js";
 import type { BenchResult, DriverStatus, LayerRecord, Row, Section } from "./results.js";
 import { checkTargets } from "./targets.js";
 import { generateWorkloads, materialize, type WorkloadId, type WorkloadSizes } from "./workload.js";
@@ -28,6 +29,8 @@ export interface SuiteOptions {
   scratchParent: string;
   /** Keep the scratch directory afterwards. */
   keep: boolean;
+  /** Profile each strata operation once more after measuring it, into this directory. */
+  profileDir?: string;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -46,6 +49,7 @@ const APPLIED: readonly string[] = ["base", "small-files", "large-files"];
 export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   const startedAt = new Date();
   const t0 = performance.now();
+  const startLoad = currentLoad();
   const { log, sampling, seed } = opts;
   await fs.mkdir(opts.scratchParent, { recursive: true });
   const scratch = await fs.mkdtemp(path.join(opts.scratchParent, "strata-bench-"));
@@ -58,6 +62,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   const workloads = new Map<string, { id: string; title: string; files: number; bytes: number }>();
   /** The one layer per workload that every driver applies (the first naive diff's). */
   const applyLayers = new Map<string, Descriptor>();
+  const profiler = opts.profileDir ? new Profiler(opts.profileDir) : undefined;
 
   try {
     const machine = await describeMachine(scratch);
@@ -95,6 +100,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       sizes: opts.sizes,
       sampling,
       machine,
+      load: { start: startLoad, end: currentLoad() },
       drivers: statuses,
       workloads: [...workloads.values()],
       layers,
@@ -102,6 +108,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       targets: checkTargets(rows),
     };
   } finally {
+    profiler?.close();
     if (opts.keep) log(`scratch kept: ${scratch}`);
     else await fs.rm(scratch, { recursive: true, force: true });
   }
@@ -140,12 +147,12 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
         const desc = await d.differ.diff(lower, upper);
         layers.push(layerRecord(id, rig.name, d.kind, desc));
         if (d.kind === "naive") reference = desc;
-        const stats = await timed(
-          `diff ${id} ${rig.name} ${d.kind}`,
-          () => d.differ.diff(lower, upper),
-          false,
-        );
-        subjects.push(row(section, id, rig.name, d.kind, false, dims(desc), stats));
+        const op = () => d.differ.diff(lower, upper);
+        const stats = await timed(`diff ${id} ${rig.name} ${d.kind}`, op, false);
+        const r = row(section, id, rig.name, d.kind, false, dims(desc), stats);
+        if (profiler)
+          r.profile = await profiler.profile(`${section}-${id}-${rig.name}-${d.kind}`, op);
+        subjects.push(r);
       }
       // The floor reads the same upper tree: an overlay upper dir whole, else the layer's entries.
       const where = changeDir(upper);
@@ -157,7 +164,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       const floor = await timed(`tar -c | sha256sum ${id} ${rig.name}`, () =>
         tarCreateHash(where.dir, list),
       );
-      for (const r of subjects) push({ ...r, ratio: floor.mean / r.stats.mean });
+      for (const r of subjects) push(compared(r, floor));
       push(row(section, id, rig.name, "tar -c | sha256sum", true, dims(reference!), floor));
       if (APPLIED.includes(id) && !applyLayers.has(id)) applyLayers.set(id, reference!);
       await sn.remove(`l-${id}`);
@@ -168,12 +175,14 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       log(`${rig.name}: apply ${id}`);
       const target = await sn.prepare(`a-${id}`);
       const dir = writableDir(target);
-      const stats = await timed(
-        `apply ${id} ${rig.name}`,
-        () => rig.applier.apply(desc, target),
-        true,
-        () => emptyDir(dir),
-      );
+      const op = () => rig.applier.apply(desc, target);
+      const stats = await timed(`apply ${id} ${rig.name}`, op, true, () => emptyDir(dir));
+      const r = row("apply", id, rig.name, "apply", false, dims(desc), stats);
+      if (profiler) {
+        emptyDir(dir);
+        r.profile = await profiler.profile(`apply-${id}-${rig.name}`, op);
+        emptyDir(dir);
+      }
       const tarDir = path.join(scratch, `tar-x-${rig.name}-${id}`);
       await fs.mkdir(tarDir);
       const floor = await timed(
@@ -182,10 +191,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
         true,
         () => emptyDir(tarDir),
       );
-      push({
-        ...row("apply", id, rig.name, "apply", false, dims(desc), stats),
-        ratio: floor.mean / stats.mean,
-      });
+      push(compared(r, floor));
       push(row("apply", id, rig.name, "tar -x", true, dims(desc), floor));
       await fs.rm(tarDir, { recursive: true, force: true });
       await sn.remove(`a-${id}`);
@@ -232,6 +238,15 @@ function row(
     bytes: layer.size,
     entries: layer.entries,
     stats,
+  };
+}
+
+/** `r` with its speed relative to `floor` and that ratio's margin of error. */
+function compared(r: Row, floor: Stats): Row {
+  return {
+    ...r,
+    ratio: floor.mean / r.stats.mean,
+    ratioRme: Math.sqrt(floor.rme ** 2 + r.stats.rme ** 2),
   };
 }
 
