@@ -8,8 +8,13 @@ import { truncateId } from "./ids.js";
 export interface ImageListOptions {
   /** `-a`: include intermediate images (untagged parents of other images). */
   all?: boolean;
-  /** `--digests`: add the DIGEST column. */
+  /** `--digests`: add the DIGEST column (and a row per digest of digest-only references). */
   digests?: boolean;
+  /**
+   * Show each tag once per digest of its repository (docker's `needDigest`: `--digests`,
+   * or a format that uses `{{.Digest}}`). Default: `digests`.
+   */
+  needDigest?: boolean;
   /** `--no-trunc`: full `sha256:` IDs. */
   noTrunc?: boolean;
   /** `REPOSITORY[:TAG]` filter (Go `path.Match` patterns on the familiar name). */
@@ -52,7 +57,15 @@ export function imageRows(images: readonly ImageRecord[], opts: ImageListOptions
       rows.push({ image, repository: "<none>", tag: "<none>", digest: "<none>" });
       continue;
     }
-    rows.push(...taggedRows(image, tags, digests, opts.digests ?? false));
+    rows.push(
+      ...taggedRows(
+        image,
+        tags,
+        digests,
+        opts.digests ?? false,
+        opts.needDigest ?? opts.digests ?? false,
+      ),
+    );
   }
   return rows;
 }
@@ -62,6 +75,7 @@ function taggedRows(
   tags: string[],
   digests: string[],
   showDigests: boolean,
+  needDigest: boolean,
 ): ImageRow[] {
   const byRepoTags = new Map<string, string[]>();
   const byRepoDigests = new Map<string, string[]>();
@@ -77,7 +91,7 @@ function taggedRows(
   const add = (repository: string, tag: string, digest: string) =>
     rows.push({ image, repository, tag, digest });
   for (const [repo, repoTags] of byRepoTags) {
-    const repoDigests = showDigests ? (byRepoDigests.get(repo) ?? []) : [];
+    const repoDigests = needDigest ? (byRepoDigests.get(repo) ?? []) : [];
     byRepoDigests.delete(repo);
     for (const tag of repoTags) {
       if (repoDigests.length === 0) add(repo, tag, "<none>");

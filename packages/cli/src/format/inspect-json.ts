@@ -15,3 +15,11 @@ function goEscape(json: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/**
+ * `docker inspect --format json`: the objects as one compact JSON array (Go's
+ * `json.Compact` of the daemon's HTML-safe encoding) plus a newline.
+ */
+export function inspectJsonCompact(value: unknown): string {
+  return `${goEscape(JSON.stringify(value) ?? "null")}\n`;
+}

@@ -19,7 +19,11 @@
  * slice prints `[]` but a nil interface prints `<no value>`.
  */
 
-/** Symbol under which {@link goStruct} and {@link goMap} record a value's Go type. */
+/**
+ * Symbol under which {@link goStruct} and {@link goMap} record a value's Go type. It is a
+ * registered symbol, so code that must not load core (the CLI's format modules) can mark
+ * values with `Symbol.for("@strata/core:go-type")` and a {@link GoTypeInfo}.
+ */
 export const GO_TYPE: unique symbol = Symbol.for("@strata/core:go-type");
 
 /** The Go type recorded on a marked object. */

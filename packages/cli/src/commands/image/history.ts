@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
-import { historyId, historyTable } from "../../format/history-rows.js";
-import { formatTable } from "../../format/table-writer.js";
+import { HISTORY_HEADER, historyContext, historyFormat } from "../../format/history-context.js";
+import { renderFormat } from "../../format/template-format.js";
 import { parseBool } from "../../global-options.js";
 import { StrataCommand } from "../strata-command.js";
 
@@ -15,10 +15,16 @@ export class ImageHistoryCommand extends StrataCommand {
       One line per history entry, newest first. Entries that are not an image of their
       own show \`<missing>\` as IMAGE. CREATED BY is cut to 45 characters unless
       \`--no-trunc\` is given; \`-H=false\` prints exact dates and sizes in bytes.
+      \`--format\` takes a Go template with the fields \`.ID .CreatedSince .CreatedAt
+      .CreatedBy .Size .Comment\` (\`table TEMPLATE\` for columns, \`json\` for JSON lines).
     `,
     examples: [
       ["Show an image's history", "$0 history busybox"],
       ["Show exact times and byte sizes, untruncated", "$0 history -H=false --no-trunc busybox"],
+      [
+        "Show each step's size and command",
+        "$0 history --format '{{.Size}}: {{.CreatedBy}}' busybox",
+      ],
     ],
   });
 
@@ -28,6 +34,10 @@ export class ImageHistoryCommand extends StrataCommand {
   });
   noTrunc = Option.Boolean("--no-trunc", false, { description: "Don't truncate output" });
   quiet = Option.Boolean("-q,--quiet", false, { description: "Only show image IDs" });
+  format = Option.String("--format", {
+    description:
+      "Format output using a custom template ('table', 'table TEMPLATE', 'json', or a Go template)",
+  });
   image = Option.String({ name: "IMAGE" });
 
   async execute(): Promise<number> {
@@ -37,11 +47,9 @@ export class ImageHistoryCommand extends StrataCommand {
         : parseBool("--human", String(this.human));
     const images = await this.service((core) => core.ImageStore);
     const items = await images.history(this.image);
-    if (this.quiet) {
-      this.print(items.map((h) => `${historyId(h, this.noTrunc)}\n`).join(""));
-    } else {
-      this.print(formatTable(historyTable(items, { human, noTrunc: this.noTrunc })));
-    }
+    const format = historyFormat(this.format ?? "", this.quiet, human);
+    const rows = items.map((h) => historyContext(h, { trunc: !this.noTrunc, human }));
+    this.print(await renderFormat({ format, rows, header: HISTORY_HEADER }));
     return 0;
   }
 }

@@ -20,10 +20,14 @@ export class InspectCommand extends StrataCommand {
     examples: [
       ["Inspect an image", "$0 inspect busybox"],
       ["Inspect only images", "$0 inspect --type image busybox:latest"],
+      ["Print an image's environment", "$0 inspect --format '{{json .Config.Env}}' busybox"],
     ],
   });
 
   type = Option.String("--type", { description: "Return JSON for specified type (image)" });
+  format = Option.String("-f,--format", {
+    description: "Format output using a custom template ('json', or a Go template)",
+  });
   names = Option.Rest({ required: 1, name: "NAME|ID" });
 
   async execute(): Promise<number> {
@@ -35,10 +39,15 @@ export class InspectCommand extends StrataCommand {
       this.service((c) => c.ImageStore),
     ]);
     // As docker: with --type the type's own "No such image" wording, else "No such object".
-    await inspectImages(this.context.stdout, images, this.names, (err, name) =>
-      this.type === undefined && err instanceof core.NotFoundError
-        ? new core.NotFoundError(`No such object: ${name}`, { cause: err })
-        : err,
+    await inspectImages(
+      this.context.stdout,
+      images,
+      this.names,
+      (err, name) =>
+        this.type === undefined && err instanceof core.NotFoundError
+          ? new core.NotFoundError(`No such object: ${name}`, { cause: err })
+          : err,
+      this.format,
     );
     return 0;
   }
