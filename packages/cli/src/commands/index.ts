@@ -20,8 +20,11 @@ import { ImageListCommand } from "./image/ls.js";
 import { ImageRemoveCommand } from "./image/rm.js";
 import { ImageSaveCommand } from "./image/save.js";
 import { ImageTagCommand } from "./image/tag.js";
+import { LoginCommand } from "./registry/login.js";
+import { LogoutCommand } from "./registry/logout.js";
 import { ImagePullCommand } from "./registry/pull.js";
 import { ImagePushCommand } from "./registry/push.js";
+import { SearchCommand } from "./registry/search.js";
 import { InfoCommand } from "./system/info.js";
 import { InspectCommand } from "./system/inspect.js";
 import { VersionCommand } from "./system/version.js";
@@ -32,6 +35,9 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ImageImportCommand,
   ImagePullCommand,
   ImagePushCommand,
+  SearchCommand,
+  LoginCommand,
+  LogoutCommand,
   InspectCommand,
   ImageInspectCommand,
   ImageTagCommand,

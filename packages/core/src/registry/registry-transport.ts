@@ -151,13 +151,17 @@ export class RegistryTransport {
     const body = await res.body.text().catch(() => "");
     const challenge =
       challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
-    if (!challenge) throw registryError(401, body, `${req.method} ${req.path}`);
+    const what = `${goVerb(req.method)} "${res.url.href}"`;
+    if (!challenge) throw registryError(401, body, what);
     const sentAuth = this.authHeader(req.scopes);
     this.challenge = challenge;
     if (challenge.scheme === "bearer") {
       await this.fetchToken(challenge, req.scopes ?? [], req.signal);
-    } else if (!this.credentials || sentAuth?.startsWith("Basic ")) {
-      throw registryError(401, body, `${req.method} ${req.path}`);
+    } else if (!this.credentials) {
+      // docker's words for a Basic-auth registry it has no login for.
+      throw new FailedPreconditionError(`${what}: no basic auth credentials`);
+    } else if (sentAuth?.startsWith("Basic ")) {
+      throw registryError(401, body, what);
     }
     res = await this.send(req, this.authHeader(req.scopes));
     return res;
@@ -284,6 +288,10 @@ function isRefused(err: unknown): boolean {
 function unreachable(method: string, url: URL, err: unknown): UnavailableError {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const why = e.cause?.message || e.message || String(err);
-  const verb = method.charAt(0) + method.slice(1).toLowerCase();
-  return new UnavailableError(`${verb} "${url.href}": ${why}`, { cause: err });
+  return new UnavailableError(`${goVerb(method)} "${url.href}": ${why}`, { cause: err });
+}
+
+/** An HTTP method as Go's errors name it (`Get`, `Head`, `Put`). */
+function goVerb(method: string): string {
+  return method.charAt(0) + method.slice(1).toLowerCase();
 }

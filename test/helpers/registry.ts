@@ -1,0 +1,429 @@
+/**
+ * Helpers for the registry end-to-end tests: the real distribution registry (Debian's
+ * `docker-registry`, started by `scripts/registry` on loopback with a free port), images
+ * seeded into it by third-party tools (`umoci` builds an OCI image from the busybox rootfs,
+ * `skopeo copy` pushes it as OCI, as docker schema 2, with plain and zstd layers, and as a
+ * two-platform index), and a loopback TCP proxy that can throttle or cut connections.
+ *
+ * @example
+ * ```ts
+ * const registry = await startRegistry(await makeTempDir());
+ * afterAll(() => registry.stop());
+ * const seeded = await seedImages(registry.address, await makeTempDir());
+ * await cli.ok("pull", seeded.oci.ref);
+ * ```
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import * as net from "node:net";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { makeBusyboxRootfs, repoRoot, run } from "./strata.js";
+
+/** A running registry started by `scripts/registry`. */
+export interface RegistryServer {
+  /** `127.0.0.1:PORT`. */
+  address: string;
+  /** The directory holding its config, log and data. */
+  dir: string;
+  /** Where the registry keeps a blob's bytes (to tamper with it). */
+  blobPath(digest: string): string;
+  /** Stop the server (its data stay). */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRegistry}. */
+export interface RegistryServerOptions {
+  /** Require HTTP Basic auth with this user (htpasswd, bcrypt). */
+  htpasswd?: { user: string; password: string };
+  /** Require Bearer tokens: `realm,service,issuer,certificate file`. */
+  token?: { realm: string; service: string; issuer: string; certFile: string };
+}
+
+/** Start the real registry in `dir` (see scripts/registry). */
+export async function startRegistry(
+  dir: string,
+  options: RegistryServerOptions = {},
+): Promise<RegistryServer> {
+  const script = join(repoRoot, "scripts/registry");
+  const args = [script, "start", dir];
+  if (options.htpasswd)
+    args.push("--htpasswd", `${options.htpasswd.user}:${options.htpasswd.password}`);
+  if (options.token) {
+    const t = options.token;
+    args.push("--token", [t.realm, t.service, t.issuer, t.certFile].join(","));
+  }
+  const res = await run("bash", args, { timeoutMs: 60_000 });
+  if (res.code !== 0) throw new Error(`scripts/registry start failed: ${res.stderr}`);
+  const address = res.stdout.trim();
+  return {
+    address,
+    dir,
+    blobPath: (digest) => {
+      const hex = digest.replace(/^sha256:/, "");
+      return join(dir, "data/docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+    },
+    stop: async () => {
+      await run("bash", [script, "stop", dir], { timeoutMs: 30_000 });
+    },
+  };
+}
+
+/** Runs a command and throws with its stderr unless it exits 0. */
+export async function must(command: string, args: string[]): Promise<string> {
+  const res = await run(command, args, { timeoutMs: 300_000 });
+  if (res.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${res.code}: ${res.stderr}`);
+  }
+  return res.stdout;
+}
+
+/** One seeded image: its reference, manifest digest, config digest and layer digests. */
+export interface SeededImage {
+  ref: string;
+  digest: string;
+  config: string;
+  layers: string[];
+}
+
+/** What {@link seedImages} pushed. */
+export interface SeededImages {
+  /** The rootfs tarball the images were built from, and the directory it was unpacked to. */
+  rootfsTar: string;
+  rootfsDir: string;
+  /** OCI manifest, gzip layer: `ADDR/library/busybox:latest`. */
+  oci: SeededImage;
+  /** Docker schema 2 manifest: `ADDR/library/busybox:v2s2`. */
+  v2s2: SeededImage;
+  /** OCI manifest with an uncompressed layer: `ADDR/plain/busybox:latest`. */
+  plain: SeededImage;
+  /** OCI manifest with a zstd layer: `ADDR/zstd/busybox:latest`. */
+  zstd: SeededImage;
+  /** Index of linux/amd64 and linux/arm64/v8: `ADDR/library/multi:latest`. */
+  multi: SeededImage & { amd64: SeededImage; arm64: SeededImage };
+}
+
+function sha256(data: Buffer | string): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/** A small OCI image layout editor: add blobs and named manifests. */
+class Layout {
+  constructor(readonly dir: string) {}
+
+  async blob(digest: string): Promise<Buffer> {
+    return readFile(join(this.dir, "blobs/sha256", digest.replace(/^sha256:/, "")));
+  }
+
+  async json<T>(digest: string): Promise<T> {
+    return JSON.parse((await this.blob(digest)).toString("utf8")) as T;
+  }
+
+  async put(data: Buffer | string): Promise<{ digest: string; size: number }> {
+    const buf = Buffer.from(data);
+    const digest = sha256(buf);
+    await writeFile(join(this.dir, "blobs/sha256", digest.slice(7)), buf);
+    return { digest, size: buf.length };
+  }
+
+  async index(): Promise<{
+    manifests: {
+      digest: string;
+      mediaType: string;
+      size: number;
+      annotations?: Record<string, string>;
+    }[];
+  }> {
+    return JSON.parse(await readFile(join(this.dir, "index.json"), "utf8"));
+  }
+
+  async manifestOf(name: string): Promise<string> {
+    const m = (await this.index()).manifests.find(
+      (d) => d.annotations?.["org.opencontainers.image.ref.name"] === name,
+    );
+    if (!m) throw new Error(`layout has no ${name}`);
+    return m.digest;
+  }
+
+  async name(
+    name: string,
+    desc: { digest: string; size: number; mediaType: string },
+  ): Promise<void> {
+    const idx = await this.index();
+    idx.manifests.push({ ...desc, annotations: { "org.opencontainers.image.ref.name": name } });
+    await writeFile(join(this.dir, "index.json"), JSON.stringify(idx));
+  }
+}
+
+interface OciManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  config: { mediaType: string; digest: string; size: number };
+  layers: { mediaType: string; digest: string; size: number }[];
+}
+
+/**
+ * Build the busybox image with umoci and push it into the registry at `address` in every
+ * shape the tests pull (see {@link SeededImages}), with skopeo.
+ */
+export async function seedImages(address: string, work: string): Promise<SeededImages> {
+  const rootfsTar = await makeBusyboxRootfs(work);
+  const rootfsDir = join(work, "rootfs");
+  await mkdir(rootfsDir, { recursive: true });
+  await must("tar", ["-xf", rootfsTar, "-C", rootfsDir]);
+  const dir = join(work, "oci");
+  const image = `${dir}:latest`;
+  await must("umoci", ["init", "--layout", dir]);
+  await must("umoci", ["new", "--image", image]);
+  await must("umoci", ["insert", "--image", image, rootfsDir, "/"]);
+  await must("umoci", [
+    "config",
+    "--image",
+    image,
+    "--config.cmd",
+    "/bin/sh",
+    "--architecture",
+    "amd64",
+    "--os",
+    "linux",
+  ]);
+  const layout = new Layout(dir);
+  const base = await layout.json<OciManifest>(await layout.manifestOf("latest"));
+
+  const copy = (name: string, dest: string, ...flags: string[]) =>
+    must("skopeo", [
+      "copy",
+      "--quiet",
+      "--dest-tls-verify=false",
+      ...flags,
+      `oci:${dir}:${name}`,
+      `docker://${address}/${dest}`,
+    ]);
+  const inspect = async (ref: string) => {
+    const raw = await must("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
+    const m = JSON.parse(raw) as OciManifest;
+    return {
+      ref,
+      digest: sha256(raw),
+      config: m.config.digest,
+      layers: m.layers.map((l) => l.digest),
+    };
+  };
+
+  await copy("latest", "library/busybox:latest", "--preserve-digests");
+  await copy("latest", "library/busybox:v2s2", "--format", "v2s2");
+
+  // Uncompressed and zstd variants of the same layer, pushed byte for byte.
+  const gz = base.layers[0]!;
+  const plainBytes = gunzipSync(await layout.blob(gz.digest));
+  const plainBlob = await layout.put(plainBytes);
+  const zstdPath = join(work, "layer.tar.zst");
+  await writeFile(join(work, "layer.tar"), plainBytes);
+  await must("zstd", ["-q", "-f", "-3", join(work, "layer.tar"), "-o", zstdPath]);
+  const zstdBlob = await layout.put(await readFile(zstdPath));
+  for (const [name, blob, mediaType] of [
+    ["plain", plainBlob, "application/vnd.oci.image.layer.v1.tar"],
+    ["zstd", zstdBlob, "application/vnd.oci.image.layer.v1.tar+zstd"],
+  ] as const) {
+    const m: OciManifest = { ...base, layers: [{ mediaType, ...blob }] };
+    const put = await layout.put(JSON.stringify(m));
+    await layout.name(name, { mediaType: "application/vnd.oci.image.manifest.v1+json", ...put });
+    await copy(name, `${name}/busybox:latest`, "--preserve-digests");
+  }
+
+  // A two-platform index: the same layer under an amd64 and an arm64/v8 config.
+  const config = await layout.json<Record<string, unknown>>(base.config.digest);
+  const armConfig = await layout.put(
+    JSON.stringify({ ...config, architecture: "arm64", variant: "v8" }),
+  );
+  const armManifest = await layout.put(
+    JSON.stringify({ ...base, config: { ...base.config, ...armConfig } } satisfies OciManifest),
+  );
+  const amdManifest = await layout.put(JSON.stringify(base));
+  const index = await layout.put(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          ...amdManifest,
+          platform: { architecture: "amd64", os: "linux" },
+        },
+        {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          ...armManifest,
+          platform: { architecture: "arm64", os: "linux", variant: "v8" },
+        },
+      ],
+    }),
+  );
+  await layout.name("multi", { mediaType: "application/vnd.oci.image.index.v1+json", ...index });
+  await copy("multi", "library/multi:latest", "--all", "--preserve-digests");
+
+  const multi = await inspect(`${address}/library/multi:latest`);
+  return {
+    rootfsTar,
+    rootfsDir,
+    oci: await inspect(`${address}/library/busybox:latest`),
+    v2s2: await inspect(`${address}/library/busybox:v2s2`),
+    plain: await inspect(`${address}/plain/busybox:latest`),
+    zstd: await inspect(`${address}/zstd/busybox:latest`),
+    multi: {
+      ...multi,
+      config: "",
+      layers: [],
+      amd64: {
+        ref: `${address}/library/multi@${amdManifest.digest}`,
+        digest: amdManifest.digest,
+        config: base.config.digest,
+        layers: [gz.digest],
+      },
+      arm64: {
+        ref: `${address}/library/multi@${armManifest.digest}`,
+        digest: armManifest.digest,
+        config: armConfig.digest,
+        layers: [gz.digest],
+      },
+    },
+  };
+}
+
+/**
+ * Push an image whose only layer holds `bytes` of random data (incompressible) to
+ * `ADDR/big/layer:latest`, for tests that need a download to take a while.
+ */
+export async function seedBigImage(
+  address: string,
+  work: string,
+  bytes: number,
+): Promise<SeededImage> {
+  const rootfs = join(work, "big-rootfs");
+  await mkdir(join(rootfs, "data"), { recursive: true });
+  await must("bash", [
+    "-c",
+    `head -c ${bytes} /dev/urandom > '${join(rootfs, "data/random.bin")}'`,
+  ]);
+  const dir = join(work, "big-oci");
+  await must("umoci", ["init", "--layout", dir]);
+  await must("umoci", ["new", "--image", `${dir}:latest`]);
+  await must("umoci", ["insert", "--image", `${dir}:latest`, rootfs, "/"]);
+  await must("umoci", [
+    "config",
+    "--image",
+    `${dir}:latest`,
+    "--architecture",
+    "amd64",
+    "--os",
+    "linux",
+  ]);
+  await must("skopeo", [
+    "copy",
+    "--quiet",
+    "--dest-tls-verify=false",
+    "--preserve-digests",
+    `oci:${dir}:latest`,
+    `docker://${address}/big/layer:latest`,
+  ]);
+  const raw = await must("skopeo", [
+    "inspect",
+    "--raw",
+    "--tls-verify=false",
+    `docker://${address}/big/layer:latest`,
+  ]);
+  const m = JSON.parse(raw) as OciManifest;
+  return {
+    ref: `${address}/big/layer:latest`,
+    digest: sha256(raw),
+    config: m.config.digest,
+    layers: m.layers.map((l) => l.digest),
+  };
+}
+
+/** A loopback TCP proxy in front of a registry; see {@link startProxy}. */
+export interface TcpProxy {
+  /** `127.0.0.1:PORT` to use instead of the registry's address. */
+  address: string;
+  /** How many connections the proxy has cut. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startProxy}. */
+export interface ProxyOptions {
+  /** Cut the first connection that carries more than this many bytes to the client. */
+  cutAfterBytes?: number;
+  /** Limit each connection's bytes to the client per second. */
+  bytesPerSecond?: number;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 forwarding to `target` (`host:port`) that can cut one connection
+ * once after `cutAfterBytes` bytes have gone to the client (a dropped connection mid-layer)
+ * and throttle what goes to the client (a slow download that can be interrupted).
+ */
+export async function startProxy(target: string, opts: ProxyOptions = {}): Promise<TcpProxy> {
+  const [host, port] = [
+    target.slice(0, target.lastIndexOf(":")),
+    Number(target.slice(target.lastIndexOf(":") + 1)),
+  ];
+  let cuts = 0;
+  let cutDone = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host);
+    sockets.add(client);
+    sockets.add(upstream);
+    let sent = 0;
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", close);
+    upstream.on("error", close);
+    client.on("close", close);
+    upstream.on("close", close);
+    client.on("data", (d) => upstream.write(d));
+    const started = Date.now();
+    upstream.on("data", (d: Buffer) => {
+      if (!cutDone && opts.cutAfterBytes !== undefined && sent + d.length > opts.cutAfterBytes) {
+        cutDone = true;
+        cuts++;
+        client.write(d.subarray(0, Math.max(0, opts.cutAfterBytes - sent)), () => close());
+        return;
+      }
+      sent += d.length;
+      client.write(d);
+      if (opts.bytesPerSecond) {
+        const due = (sent / opts.bytesPerSecond) * 1000 - (Date.now() - started);
+        if (due > 0) {
+          upstream.pause();
+          setTimeout(() => upstream.resume(), due);
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: listen } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${listen}`,
+    get cuts() {
+      return cuts;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Replace the bytes of a file in place with others of the same length (tamper a blob). */
+export async function tamper(file: string, at = 100): Promise<void> {
+  const data = await readFile(file);
+  for (let i = at; i < Math.min(at + 16, data.length); i++) data[i] = data[i]! ^ 0xff;
+  await writeFile(`${file}.tmp`, data);
+  await rename(`${file}.tmp`, file);
+}
