@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -74,4 +74,12 @@ export function emptyDir(dir: string): void {
   for (const name of fs.readdirSync(dir)) {
     fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
+}
+
+/**
+ * Flush the filesystem holding `dir` (`sync -f`), between samples: the writeback and the
+ * freeing of blocks that one sample caused must not be billed to the next one.
+ */
+export function settle(dir: string): void {
+  execFileSync("sync", ["-f", dir], { stdio: "ignore" });
 }

@@ -9,7 +9,7 @@ import {
   readTar,
 } from "@strata/core";
 import { changeDir, type DriverName, type DriverRig, openRig, writableDir } from "./drivers.js";
-import { emptyDir, sha256sum, tarCreateHash, tarExtract } from "./floors.js";
+import { emptyDir, settle, sha256sum, tarCreateHash, tarExtract } from "./floors.js";
 import { currentLoad, describeMachine } from "./machine.js";
 import { measure, type SamplingOptions, type Stats } from "./measure.js";
 import { Profiler } from "./profile.js";
@@ -198,13 +198,18 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
     }
   }
 
+  /** Measure `fn`; before each sample, `reset` (if any) and a flush of the scratch filesystem. */
   function timed(
     name: string,
     fn: () => Promise<unknown>,
     warmup = true,
     reset?: () => void,
   ): Promise<Stats> {
-    return measure({ name, fn, ...(reset ? { reset } : {}) }, sampling, { warmup });
+    const before = () => {
+      reset?.();
+      settle(scratch);
+    };
+    return measure({ name, fn, reset: before }, sampling, { warmup });
   }
 
   function push(r: Row): void {
