@@ -108,7 +108,9 @@ export async function applyLayerTar(
     opts.signal?.throwIfAborted();
     entries++;
     const h = entry.header;
-    const rel = cleanLayerPath(h.name);
+    // A leading "/" names a path inside the layer, as docker and containerd read it (umoci
+    // writes the root directory as "/"); ".." is still refused by cleanLayerPath.
+    const rel = cleanLayerPath(h.name.replace(/^\/+/, ""));
     if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
     const base = path.posix.basename(rel);
     if (base.startsWith(WHITEOUT_PREFIX)) {
