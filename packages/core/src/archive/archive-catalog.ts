@@ -29,10 +29,24 @@ export interface PlannedImage {
   /** Image ID: the digest of the config bytes. */
   id: string;
   config: Buffer;
-  /** The archive's manifest bytes for this image, when it has one. */
+  /** The archive's manifest bytes for this image, when it has one, and its file. */
   manifest?: Buffer;
+  manifestFile?: ArchiveFile;
   layers: PlannedLayer[];
   tags: Reference[];
+  /** Registry digests (`name@sha256:…`) the archive's index carries for this image. */
+  repoDigests: Reference[];
+  /** Index and other manifest blobs those digests name, which the image owns once loaded. */
+  indexes: ArchiveFile[];
+}
+
+/** A manifest reached from `index.json`, and the index blobs passed on the way. */
+interface Resolved {
+  bytes: Buffer;
+  manifest: ImageManifest;
+  digest: string;
+  file: ArchiveFile;
+  indexes: ArchiveFile[];
 }
 
 /** The platform to pick from an image index. */
@@ -69,8 +83,16 @@ export async function planImages(
   const plans = new Map<string, PlannedImage>();
   const add = (p: PlannedImage) => {
     const known = plans.get(p.id);
-    if (!known) plans.set(p.id, p);
-    else for (const t of p.tags) known.tags.push(t);
+    if (!known) {
+      plans.set(p.id, p);
+      return;
+    }
+    known.tags.push(...p.tags);
+    known.repoDigests.push(...p.repoDigests);
+    known.indexes.push(...p.indexes);
+    if (p.manifestFile && p.manifestFile.digest !== known.manifestFile?.digest) {
+      known.indexes.push(p.manifestFile);
+    }
   };
   if (manifestFile) {
     const items = await reader.json<DockerManifestItem[] | null>(manifestFile, "manifest.json");
@@ -79,15 +101,41 @@ export async function planImages(
     }
     if (!Array.isArray(items)) throw new InvalidArgumentError("manifest.json: not a JSON array");
     const oci = indexFile ? await reader.manifestsByConfig(indexFile, platform) : new Map();
-    for (const item of items) add(await reader.dockerItem(item, oci));
+    for (const item of items) {
+      const image = await reader.dockerItem(item, oci.get(configDigestOf(archive, item)));
+      add(image);
+    }
   } else if (indexFile) {
     const index = await reader.json<OciIndex>(indexFile, "index.json");
     for (const desc of indexManifests(index, "index.json")) {
       const m = await reader.resolveManifest(desc, platform);
-      if (m) add(await reader.ociImage(m.bytes, m.manifest, namesOf(desc)));
+      if (!m) continue;
+      const image = await reader.ociImage(m, namesOf(desc));
+      const digested = repoDigestOf(desc);
+      if (digested) {
+        image.repoDigests.push(digested);
+        image.indexes.push(...m.indexes);
+      }
+      add(image);
     }
   }
   return [...plans.values()];
+}
+
+/** An image as `index.json` describes it. */
+interface IndexedImage extends Resolved {
+  repoDigests: Reference[];
+  owned: ArchiveFile[];
+}
+
+/** The config digest a manifest.json entry names (its file's digest), if the file exists. */
+function configDigestOf(archive: SpooledArchive, item: DockerManifestItem): string {
+  if (typeof item?.Config !== "string") return "";
+  try {
+    return archive.lookup(item.Config, "manifest.json Config")?.digest ?? "";
+  } catch {
+    return ""; // reported by dockerItem
+  }
 }
 
 /** Reads and checks the archive's JSON documents. */
@@ -131,7 +179,7 @@ class MetadataReader {
     desc: Descriptor,
     platform: PlatformWanted,
     depth = 0,
-  ): Promise<{ bytes: Buffer; manifest: ImageManifest; digest: string } | undefined> {
+  ): Promise<Resolved | undefined> {
     if (depth > 4) throw new InvalidArgumentError("index.json: image indexes nested too deep");
     const file = this.blob(desc, "manifest");
     const bytes = await this.bytes(file, `manifest ${desc.digest}`);
@@ -153,25 +201,40 @@ class MetadataReader {
           `no matching manifest for ${platform.os}/${platform.architecture} in the manifest list entries`,
         );
       }
-      return this.resolveManifest(match, platform, depth + 1);
+      const inner = await this.resolveManifest(match, platform, depth + 1);
+      if (inner) inner.indexes.unshift(file);
+      return inner;
     }
     if (!MANIFEST_TYPES.has(type) && !(type === undefined && Array.isArray(doc.layers))) {
       return undefined;
     }
-    return { bytes, manifest: checkManifest(doc, desc.digest), digest: file.digest };
+    const manifest = checkManifest(doc, desc.digest);
+    return { bytes, manifest, digest: file.digest, file, indexes: [] };
   }
 
-  /** Image manifests reachable from `index.json`, by config digest (docker 25+ archives). */
+  /**
+   * What `index.json` says of each image, by config digest (docker 25+ archives): its
+   * original manifest, and the registry digests that name it.
+   */
   async manifestsByConfig(
     indexFile: ArchiveFile,
     platform: PlatformWanted,
-  ): Promise<Map<string, { bytes: Buffer; manifest: ImageManifest }>> {
-    const out = new Map<string, { bytes: Buffer; manifest: ImageManifest }>();
+  ): Promise<Map<string, IndexedImage>> {
+    const out = new Map<string, IndexedImage>();
     try {
       const index = await this.json<OciIndex>(indexFile, "index.json");
       for (const desc of indexManifests(index, "index.json")) {
         const m = await this.resolveManifest(desc, platform).catch(() => undefined);
-        if (m) out.set(m.manifest.config.digest, m);
+        if (!m) continue;
+        const known = out.get(m.manifest.config.digest);
+        const entry = known ?? { ...m, repoDigests: [], owned: [] };
+        const digested = repoDigestOf(desc);
+        if (digested) {
+          entry.repoDigests.push(digested);
+          entry.owned.push(...m.indexes);
+          if (m.digest !== entry.digest) entry.owned.push(m.file);
+        }
+        if (!known) out.set(m.manifest.config.digest, entry);
       }
     } catch {
       // docker reads manifest.json alone; a broken index.json beside it only costs us the
@@ -180,10 +243,7 @@ class MetadataReader {
     return out;
   }
 
-  async dockerItem(
-    item: DockerManifestItem,
-    oci: Map<string, { bytes: Buffer; manifest: ImageManifest }>,
-  ): Promise<PlannedImage> {
+  async dockerItem(item: DockerManifestItem, original?: IndexedImage): Promise<PlannedImage> {
     if (typeof item?.Config !== "string" || !Array.isArray(item.Layers)) {
       throw new InvalidArgumentError("manifest.json: an entry lacks Config or Layers");
     }
@@ -211,7 +271,6 @@ class MetadataReader {
       return file;
     });
     const id = configFile.digest;
-    const original = oci.get(id);
     const usable =
       original &&
       original.manifest.layers.length === files.length &&
@@ -224,17 +283,20 @@ class MetadataReader {
     return {
       id,
       config,
-      ...(usable ? { manifest: original.bytes } : {}),
+      ...(usable ? { manifest: original.bytes, manifestFile: original.file } : {}),
       layers: files.map((file, i) => ({
         diffId: diffIds[i]!,
         file,
         ...(usable ? { mediaType: original.manifest.layers[i]!.mediaType } : {}),
       })),
       tags,
+      repoDigests: usable ? original.repoDigests : [],
+      indexes: usable ? original.owned : [],
     };
   }
 
-  async ociImage(bytes: Buffer, manifest: ImageManifest, tags: Reference[]): Promise<PlannedImage> {
+  async ociImage(m: Resolved, tags: Reference[]): Promise<PlannedImage> {
+    const { manifest } = m;
     const configFile = this.blob(manifest.config, "config");
     const config = await this.bytes(configFile, `config ${manifest.config.digest}`);
     const diffIds = checkConfig(config, manifest.config.digest);
@@ -246,7 +308,8 @@ class MetadataReader {
     return {
       id: configFile.digest,
       config,
-      manifest: bytes,
+      manifest: m.bytes,
+      manifestFile: m.file,
       layers: manifest.layers.map((l, i) => {
         if (layerCompression(l.mediaType) === undefined) {
           throw new InvalidArgumentError(
@@ -256,6 +319,8 @@ class MetadataReader {
         return { diffId: diffIds[i]!, file: this.blob(l, "layer"), mediaType: l.mediaType };
       }),
       tags,
+      repoDigests: [],
+      indexes: [],
     };
   }
 }
@@ -315,11 +380,22 @@ function safeParse(s: string): Reference | undefined {
 }
 
 /**
+ * The registry digest an index entry carries: containerd's name annotation holding a
+ * digested reference to the entry's own blob (`docker.io/library/busybox@sha256:…`).
+ */
+function repoDigestOf(desc: Descriptor): Reference | undefined {
+  const full = desc.annotations?.[Annotations.ImageName];
+  const ref = full ? safeParse(full) : undefined;
+  return ref?.digest === desc.digest && ref.tag === undefined ? ref : undefined;
+}
+
+/**
  * The names an index entry gives its image: containerd's full name, else an OCI ref name
  * that is a whole reference (`busybox:1`, skopeo's way). docker writes the bare tag as the
  * ref name beside the full one; a bare tag alone (umoci's way) names nothing.
  */
 function namesOf(desc: Descriptor): Reference[] {
+  if (repoDigestOf(desc)) return [];
   const full = desc.annotations?.[Annotations.ImageName];
   const ref = full ? safeParse(full) : undefined;
   if (ref && !ref.digest) return [withDefaultTag(ref)];

@@ -80,10 +80,10 @@ export async function loadImageArchive(
     opts.signal?.throwIfAborted();
     const published = new Set<string>();
     for (const { plan } of records) {
-      for (const l of plan.layers) {
-        if (published.has(l.file.digest)) continue;
-        published.add(l.file.digest);
-        if (await publish(content, l.file)) created.push(l.file.digest);
+      for (const file of [...plan.layers.map((l) => l.file), ...plan.indexes]) {
+        if (published.has(file.digest)) continue;
+        published.add(file.digest);
+        if (await publish(content, file)) created.push(file.digest);
       }
     }
     for (const { plan, image } of records) {
@@ -143,6 +143,8 @@ async function checkImage(
     layers,
     ...(plan.manifest ? { manifest: plan.manifest } : {}),
     tags: plan.tags,
+    ...(plan.repoDigests.length > 0 ? { repoDigests: plan.repoDigests } : {}),
+    ...(plan.indexes.length > 0 ? { blobs: [...new Set(plan.indexes.map((f) => f.digest))] } : {}),
   };
 }
 

@@ -127,7 +127,10 @@ export async function writeImageArchive(
       );
     }
     const config = await store.content.readVerified(image.id);
-    const out = isGeneratedSchema2(manifest, stored) ? toOciManifest(manifest) : stored;
+    // A manifest strata made up is replaced by its OCI twin; one with a registry identity
+    // (repo digests) is kept as it is, whatever its form.
+    const generated = image.repoDigests.length === 0 && isGeneratedSchema2(manifest, stored);
+    const out = generated ? toOciManifest(manifest) : stored;
     const outDigest = sha256Digest(out);
     blobs.set(image.id, { digest: image.id, size: config.length, data: config });
     for (const l of manifest.layers) blobs.set(l.digest, { digest: l.digest, size: l.size });
@@ -155,6 +158,11 @@ export async function writeImageArchive(
         const repo = familiarName(ref);
         repositories[repo] = { ...repositories[repo], [ref.tag]: lastDiffId.slice(7) };
       }
+    }
+    for (const d of await repoDigestEntries(store, image, desc)) {
+      if (d.data)
+        blobs.set(d.desc.digest, { digest: d.desc.digest, size: d.data.length, data: d.data });
+      index.manifests.push(d.desc);
     }
     items.push({
       Config: blobArchivePath(image.id),
@@ -184,6 +192,48 @@ export async function writeImageArchive(
   }
   for (const [name, data] of files) await tar.entry(fileHeader(name, data.length), data);
   await tar.finish();
+}
+
+/**
+ * Index entries that carry an image's registry digests, named by containerd's annotation
+ * (`docker.io/library/busybox@sha256:…`): the saved manifest itself when the digest is
+ * its own, the image index the image was pulled through, or another manifest of the same
+ * config (those blobs go along).
+ * Digests of anything else cannot travel and are left out.
+ */
+async function repoDigestEntries(
+  store: ImageStore,
+  image: ImageRecord,
+  manifest: Descriptor,
+): Promise<{ desc: Descriptor; data?: Buffer }[]> {
+  const out: { desc: Descriptor; data?: Buffer }[] = [];
+  for (const name of image.repoDigests) {
+    const ref = parseReference(name);
+    const digest = ref.digest!;
+    const annotations = { [Annotations.ImageName]: referenceString(ref) };
+    if (digest === manifest.digest) {
+      out.push({ desc: { ...manifest, annotations } });
+      continue;
+    }
+    const data = await store.content.readVerified(digest).catch(() => undefined);
+    if (!data) continue;
+    let doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor };
+    try {
+      doc = JSON.parse(data.toString("utf8"));
+    } catch {
+      continue;
+    }
+    // An index it was pulled through, or another manifest of the same config (the same
+    // image pushed in another format).
+    const mine = doc.manifests
+      ? doc.manifests.some((m) => m.digest === manifest.digest)
+      : doc.config?.digest === image.id;
+    if (!mine) continue;
+    const mediaType =
+      doc.mediaType ?? (doc.manifests ? MediaTypes.OciIndex : MediaTypes.OciManifest);
+    out.push({ desc: { mediaType, digest, size: data.length, annotations }, data });
+  }
+  return out;
 }
 
 /** Stream a stored blob into the tar, verifying its digest and size as it passes. */
