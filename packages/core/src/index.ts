@@ -62,6 +62,7 @@ export * from "./registry/registry-options.js";
 export * from "./registry/registry-search.js";
 export * from "./snapshots/snapshot-meta-store.js";
 export * from "./snapshots/snapshotter.js";
+export * from "./store/container-pruner.js";
 export * from "./store/disk-usage.js";
 export * from "./store/store-service.js";
 export * from "./tokens.js";

@@ -7,6 +7,7 @@ import { ContainerExecCommand } from "./container/exec.js";
 import { ContainerExportCommand } from "./container/export.js";
 import { ContainerKillCommand } from "./container/kill.js";
 import { ContainerLogsCommand } from "./container/logs.js";
+import { ContainerPruneCommand } from "./container/prune.js";
 import { ContainerListCommand } from "./container/ps.js";
 import { ContainerRemoveCommand } from "./container/rm.js";
 import { ContainerRunCommand } from "./container/run.js";
@@ -17,6 +18,7 @@ import { ImageImportCommand } from "./image/import.js";
 import { ImageInspectCommand } from "./image/inspect.js";
 import { ImageLoadCommand } from "./image/load.js";
 import { ImageListCommand } from "./image/ls.js";
+import { ImagePruneCommand } from "./image/prune.js";
 import { ImageRemoveCommand } from "./image/rm.js";
 import { ImageSaveCommand } from "./image/save.js";
 import { ImageTagCommand } from "./image/tag.js";
@@ -25,8 +27,11 @@ import { LogoutCommand } from "./registry/logout.js";
 import { ImagePullCommand } from "./registry/pull.js";
 import { ImagePushCommand } from "./registry/push.js";
 import { SearchCommand } from "./registry/search.js";
+import { CompletionCommand } from "./system/completion.js";
+import { SystemDfCommand } from "./system/df.js";
 import { InfoCommand } from "./system/info.js";
 import { InspectCommand } from "./system/inspect.js";
+import { SystemPruneCommand } from "./system/prune.js";
 import { VersionCommand } from "./system/version.js";
 
 /** Every command of `strata`, in the order `strata --help` lists them. */
@@ -43,10 +48,14 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ImageTagCommand,
   ImageRemoveCommand,
   ImageHistoryCommand,
+  ImagePruneCommand,
   ImageSaveCommand,
   ImageLoadCommand,
   InfoCommand,
   VersionCommand,
+  SystemDfCommand,
+  SystemPruneCommand,
+  CompletionCommand,
   ContainerRunCommand,
   ContainerCreateCommand,
   ContainerStartCommand,
@@ -59,4 +68,5 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ContainerDiffCommand,
   ContainerCommitCommand,
   ContainerExportCommand,
+  ContainerPruneCommand,
 ];

@@ -239,7 +239,7 @@ class State extends ExecScope {
         this.notAFunction(cmd.args, final);
         return this.evalPipeline(dot, first);
       case "variable":
-        return this.evalVariableNode(first, cmd.args, final);
+        return this.evalVariableNode(dot, first, cmd.args, final);
     }
     this.at(first);
     this.notAFunction(cmd.args, final);
@@ -274,17 +274,18 @@ class State extends ExecScope {
 
   private evalFieldNode(dot: unknown, field: FieldNode, args: readonly ArgNode[], final: Final) {
     this.at(field);
-    return this.evalFieldChain(dot, field.ident, args, final);
+    return this.evalFieldChain(dot, dot, field.ident, args, final);
   }
 
   private evalChainNode(dot: unknown, chain: ChainNode, args: readonly ArgNode[], final: Final) {
     if (chain.node.type === "nil")
       this.errorf(`indirection through explicit nil in ${nodeString(chain)}`);
     const pipe = this.evalArg(dot, "any", chain.node);
-    return this.evalFieldChain(pipe, chain.field, args, final);
+    return this.evalFieldChain(dot, pipe, chain.field, args, final);
   }
 
   private evalVariableNode(
+    dot: unknown,
     v: VariableNode,
     args: readonly ArgNode[] | undefined,
     final: Final,
@@ -295,10 +296,11 @@ class State extends ExecScope {
       this.notAFunction(args ?? [v], final);
       return value;
     }
-    return this.evalFieldChain(value, v.ident.slice(1), args, final);
+    return this.evalFieldChain(dot, value, v.ident.slice(1), args, final);
   }
 
   private evalFieldChain(
+    dot: unknown,
     receiver: unknown,
     ident: readonly string[],
     args: readonly ArgNode[] | undefined,
@@ -306,11 +308,14 @@ class State extends ExecScope {
   ): unknown {
     let r = receiver;
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) r = this.evalField(ident[i] ?? "", undefined, MISSING, r);
-    return this.evalField(ident[n - 1] ?? "", args, final, r);
+    for (let i = 0; i < n - 1; i++) {
+      r = this.evalField(dot, ident[i] ?? "", undefined, MISSING, r);
+    }
+    return this.evalField(dot, ident[n - 1] ?? "", args, final, r);
   }
 
   private evalField(
+    dot: unknown,
     fieldName: string,
     args: readonly ArgNode[] | undefined,
     final: Final,
@@ -335,9 +340,17 @@ class State extends ExecScope {
     const obj = receiver as Record<string, unknown>;
     if (kind === "struct") {
       if (Object.hasOwn(obj, fieldName)) {
-        if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
         const v = obj[fieldName];
-        return typeof v === "function" ? (v as () => unknown).call(obj) : (v ?? null);
+        if (typeof v === "function") {
+          // A method: called with the command's arguments (docker's `.Label "k"`).
+          const method: GoFunc = {
+            params: Array.from({ length: v.length }, () => "any" as const),
+            fn: (...a: unknown[]) => (v as (...x: unknown[]) => unknown).apply(obj, a),
+          };
+          return this.evalCall(dot, method, this.currentNode(), fieldName, args, final);
+        }
+        if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
+        return v ?? null;
       }
     } else if (kind === "map") {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
@@ -428,7 +441,7 @@ class State extends ExecScope {
       case "field":
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), type);
       case "variable":
-        return this.validateType(this.evalVariableNode(n, undefined, MISSING), type);
+        return this.validateType(this.evalVariableNode(dot, n, undefined, MISSING), type);
       case "pipe":
         return this.validateType(this.evalPipeline(dot, n), type);
       case "identifier":

@@ -26,7 +26,7 @@ export function goJson(v: unknown): string {
     const info = goTypeOf(v);
     const keys = info?.kind === "struct" && !info.jsonAsMap ? Object.keys(v) : sortedKeys(v);
     const parts = keys
-      .filter((k) => v[k] !== undefined)
+      .filter((k) => v[k] !== undefined && typeof v[k] !== "function")
       .map((k) => `${jsonString(k)}:${goJson(v[k])}`);
     return `{${parts.join(",")}}`;
   }

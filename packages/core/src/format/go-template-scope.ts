@@ -28,6 +28,11 @@ export abstract class ExecScope {
 
   // --- errors ---
 
+  /** The node being evaluated (for error context). */
+  protected currentNode(): Node {
+    return this.node as Node;
+  }
+
   protected at(n: Node): void {
     this.node = n;
   }

@@ -202,8 +202,8 @@ export function sortedKeys(m: Record<string, unknown>): string[] {
   return Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Entries of a struct (insertion order) or map (sorted), skipping `undefined` fields. */
+/** Entries of a struct (insertion order) or map (sorted), without unset fields and methods. */
 export function entriesOf(v: Record<string, unknown>): [string, unknown][] {
   const keys = kindOf(v) === "struct" ? Object.keys(v) : sortedKeys(v);
-  return keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]);
+  return keys.filter((k) => v[k] !== undefined && typeof v[k] !== "function").map((k) => [k, v[k]]);
 }

@@ -261,6 +261,18 @@ describe("Go's text/template semantics", () => {
     expect(run('{{printf "%+v" .}}', goStruct({ B: "1", A: 2 }, "t"))).toBe("{B:1 A:2}");
   });
 
+  it('calls methods of structs with their arguments (docker\'s {{.Label "k"}})', () => {
+    const labels: Record<string, string> = { app: "web" };
+    const row = goStruct(
+      { Names: "c1", Label: (name: unknown) => labels[name as string] ?? "" },
+      "*formatter.ContainerContext",
+    );
+    expect(run('{{.Label "app"}}|{{.Label "nope"}}|{{json .}}', row)).toBe('web||{"Names":"c1"}');
+    expect(errorOf(() => run("{{.Label}}", row))).toBe(
+      'template: :1:2: executing "" at <.Label>: wrong number of args for Label: want 1 got 0',
+    );
+  });
+
   it("honours missingkey=zero for string maps", () => {
     const m = goMap({ a: "1" }, "map[string]string", "string");
     expect(GoTemplate.parse("[{{.b}}]").execute(m, { missingKey: "zero" })).toBe("[]");
