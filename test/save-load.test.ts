@@ -235,12 +235,16 @@ describe("large images", () => {
   }
 
   it("saves and loads a 256 MiB image with peak RSS far below its size", async () => {
+    // What the process needs to start and list images: the baseline the bound sits on.
+    const baseline = await peakRss(big, ["images"]);
     const saveRss = await peakRss(big, ["save", "-o", bigTar, "big:1"]);
     expect((await stat(bigTar)).size).toBeGreaterThan(256 * 1024 * 1024);
     const fresh = await createStrata({ driver: "vfs" });
     const loadRss = await peakRss(fresh, ["load", "-i", bigTar]);
-    expect(saveRss).toBeLessThan(150 * 1024);
-    expect(loadRss).toBeLessThan(150 * 1024);
+    // Streaming adds a few MiB of buffers over the baseline, never the image.
+    expect(saveRss - baseline).toBeLessThan(64 * 1024);
+    expect(loadRss - baseline).toBeLessThan(64 * 1024);
+    expect(Math.max(saveRss, loadRss)).toBeLessThan(200 * 1024);
     expect(await fresh.ok("images", "-q", "--no-trunc")).toBe(
       await big.ok("images", "-q", "--no-trunc"),
     );

@@ -4,15 +4,15 @@ import { assertDigest, isDigest } from "../content/digest.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { ImageConfig, ImageManifest } from "../image/image-types.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
-import { parseReference, type Reference, withDefaultTag } from "../image/reference.js";
+import type { Reference } from "../image/reference.js";
 import {
-  Annotations,
   ArchiveFiles,
   blobArchivePath,
   type DockerManifestItem,
   MAX_JSON_SIZE,
   type OciIndex,
 } from "./archive-format.js";
+import { namesOf, repoDigestOf, safeParse } from "./archive-names.js";
 import type { ArchiveFile, SpooledArchive } from "./archive-spool.js";
 
 /** One layer of an image to load: the archive file that holds it and what it must be. */
@@ -369,40 +369,4 @@ function checkConfig(bytes: Buffer, what: string): string[] {
     throw new InvalidArgumentError(`config "${what}": rootfs.diff_ids is missing or malformed`);
   }
   return ids;
-}
-
-function safeParse(s: string): Reference | undefined {
-  try {
-    return parseReference(s);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The registry digest an index entry carries: containerd's name annotation holding a
- * digested reference to the entry's own blob (`docker.io/library/busybox@sha256:…`).
- */
-function repoDigestOf(desc: Descriptor): Reference | undefined {
-  const full = desc.annotations?.[Annotations.ImageName];
-  const ref = full ? safeParse(full) : undefined;
-  return ref?.digest === desc.digest && ref.tag === undefined ? ref : undefined;
-}
-
-/**
- * The names an index entry gives its image: containerd's full name, else an OCI ref name
- * that is a whole reference (`busybox:1`, skopeo's way). docker writes the bare tag as the
- * ref name beside the full one; a bare tag alone (umoci's way) names nothing.
- */
-function namesOf(desc: Descriptor): Reference[] {
-  if (repoDigestOf(desc)) return [];
-  const full = desc.annotations?.[Annotations.ImageName];
-  const ref = full ? safeParse(full) : undefined;
-  if (ref && !ref.digest) return [withDefaultTag(ref)];
-  const refName = desc.annotations?.[Annotations.RefName];
-  if (refName && /[:/]/.test(refName)) {
-    const r = safeParse(refName);
-    if (r && !r.digest) return [withDefaultTag(r)];
-  }
-  return [];
 }

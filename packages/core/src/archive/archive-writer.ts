@@ -127,9 +127,13 @@ export async function writeImageArchive(
       );
     }
     const config = await store.content.readVerified(image.id);
-    // A manifest strata made up is replaced by its OCI twin; one with a registry identity
-    // (repo digests) is kept as it is, whatever its form.
-    const generated = image.repoDigests.length === 0 && isGeneratedSchema2(manifest, stored);
+    // A manifest strata made up is replaced by its OCI twin; one a registry digest names
+    // (itself, or through an index) is kept as it is, whatever its form.
+    const related = await relatedBlobs(store, image);
+    const named = related.some(
+      (r) => r.digest === image.manifestDigest || r.lists(image.manifestDigest),
+    );
+    const generated = !named && isGeneratedSchema2(manifest, stored);
     const out = generated ? toOciManifest(manifest) : stored;
     const outDigest = sha256Digest(out);
     blobs.set(image.id, { digest: image.id, size: config.length, data: config });
@@ -159,7 +163,8 @@ export async function writeImageArchive(
         repositories[repo] = { ...repositories[repo], [ref.tag]: lastDiffId.slice(7) };
       }
     }
-    for (const d of await repoDigestEntries(store, image, desc)) {
+    const layerSet = new Set(manifest.layers.map((l) => l.digest));
+    for (const d of repoDigestEntries(related, image, desc, layerSet)) {
       if (d.data)
         blobs.set(d.desc.digest, { digest: d.desc.digest, size: d.data.length, data: d.data });
       index.manifests.push(d.desc);
@@ -194,44 +199,71 @@ export async function writeImageArchive(
   await tar.finish();
 }
 
+/** A blob a registry digest of an image names, as far as the store holds it. */
+interface RelatedBlob {
+  ref: Reference;
+  digest: string;
+  data?: Buffer;
+  doc?: {
+    mediaType?: string;
+    manifests?: Descriptor[];
+    config?: Descriptor;
+    layers?: Descriptor[];
+  };
+  /** Whether it is an index listing `digest`. */
+  lists(digest: string): boolean;
+}
+
+/** The blobs the image's registry digests name (parsed when the store has them). */
+async function relatedBlobs(store: ImageStore, image: ImageRecord): Promise<RelatedBlob[]> {
+  const out: RelatedBlob[] = [];
+  for (const name of image.repoDigests) {
+    const ref = parseReference(name);
+    const digest = ref.digest!;
+    const data = await store.content.readVerified(digest).catch(() => undefined);
+    let doc: RelatedBlob["doc"];
+    try {
+      doc = data ? JSON.parse(data.toString("utf8")) : undefined;
+    } catch {
+      doc = undefined;
+    }
+    const lists = (d: string) => !!doc?.manifests?.some((m) => m.digest === d);
+    out.push({ ref, digest, ...(data ? { data } : {}), ...(doc ? { doc } : {}), lists });
+  }
+  return out;
+}
+
 /**
  * Index entries that carry an image's registry digests, named by containerd's annotation
  * (`docker.io/library/busybox@sha256:…`): the saved manifest itself when the digest is
  * its own, the image index the image was pulled through, or another manifest of the same
- * config (those blobs go along).
- * Digests of anything else cannot travel and are left out.
+ * config and layers (those blobs go along). Digests of anything else cannot travel (a
+ * pushed variant with compressed layers would need blobs the archive does not hold).
  */
-async function repoDigestEntries(
-  store: ImageStore,
+function repoDigestEntries(
+  related: RelatedBlob[],
   image: ImageRecord,
   manifest: Descriptor,
-): Promise<{ desc: Descriptor; data?: Buffer }[]> {
+  layers: ReadonlySet<string>,
+): { desc: Descriptor; data?: Buffer }[] {
   const out: { desc: Descriptor; data?: Buffer }[] = [];
-  for (const name of image.repoDigests) {
-    const ref = parseReference(name);
-    const digest = ref.digest!;
-    const annotations = { [Annotations.ImageName]: referenceString(ref) };
-    if (digest === manifest.digest) {
+  for (const r of related) {
+    const annotations = { [Annotations.ImageName]: referenceString(r.ref) };
+    if (r.digest === manifest.digest) {
       out.push({ desc: { ...manifest, annotations } });
       continue;
     }
-    const data = await store.content.readVerified(digest).catch(() => undefined);
-    if (!data) continue;
-    let doc: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor };
-    try {
-      doc = JSON.parse(data.toString("utf8"));
-    } catch {
-      continue;
-    }
-    // An index it was pulled through, or another manifest of the same config (the same
-    // image pushed in another format).
+    const { doc, data } = r;
+    if (!doc || !data) continue;
     const mine = doc.manifests
-      ? doc.manifests.some((m) => m.digest === manifest.digest)
-      : doc.config?.digest === image.id;
+      ? r.lists(manifest.digest)
+      : doc.config?.digest === image.id &&
+        Array.isArray(doc.layers) &&
+        doc.layers.every((l) => layers.has(l.digest));
     if (!mine) continue;
     const mediaType =
       doc.mediaType ?? (doc.manifests ? MediaTypes.OciIndex : MediaTypes.OciManifest);
-    out.push({ desc: { mediaType, digest, size: data.length, annotations }, data });
+    out.push({ desc: { mediaType, digest: r.digest, size: data.length, annotations }, data });
   }
   return out;
 }
