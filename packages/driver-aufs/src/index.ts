@@ -1,23 +1,26 @@
 /**
- * `@strata/driver-aufs`: AUFS-semantics union filesystem served over FUSE.
- *
- * Not written yet (issue #8). Until it is, the module is an honest not-supported driver:
- * `probe` and `register` throw {@link NotSupportedError}, so auto-selection moves on to
- * the next driver and `--storage-driver aufs` fails with a clear message.
+ * `@strata/driver-aufs`: AUFS-semantics union filesystem served over FUSE (fuse-native and
+ * a small native helper), with a native differ that reads a snapshot's writable branch.
  */
-import { DRIVER_CONTRACT_VERSION, type DriverModule, NotSupportedError } from "@strata/core";
-
-const NOT_IMPLEMENTED = "aufs: not implemented yet (issue #8)";
-
-/** The aufs driver's module; currently reports that it is not implemented. */
-export const aufsDriver: DriverModule = {
-  name: "aufs",
-  contractVersion: DRIVER_CONTRACT_VERSION,
-  priority: 200,
-  async probe(): Promise<void> {
-    throw new NotSupportedError(NOT_IMPLEMENTED);
-  },
-  register(): void {
-    throw new NotSupportedError(NOT_IMPLEMENTED);
-  },
-};
+export { aufsBranchChanges } from "./aufs-changes.js";
+export { AufsDiffer } from "./aufs-differ.js";
+export { aufsDriver } from "./aufs-driver.js";
+export {
+  AUFS_SERVER_PATH,
+  AufsMountHandler,
+  type AufsMountHandlerOptions,
+  type HelperRecord,
+  type HelperStatus,
+} from "./aufs-mount-handler.js";
+export {
+  AUFS_MOUNT_TYPE,
+  type AufsCacheOptions,
+  type AufsMountSpec,
+  aufsMount,
+  DEFAULT_CACHE,
+  fuseMountOptions,
+  parseAufsMount,
+} from "./aufs-mount-spec.js";
+export { type AufsProbeResult, probeAufs } from "./aufs-probe.js";
+export { AufsSnapshotter, type AufsSnapshotterOptions } from "./aufs-snapshotter.js";
+export type { Branch } from "./union/union-tree.js";

@@ -1,0 +1,485 @@
+/*
+ * aufs_native: the few things the aufs FUSE server needs that neither Node nor fuse-native
+ * give it.
+ *
+ * 1. The identity of the process behind a FUSE request. fuse-native runs libfuse's loop on
+ *    its own threads and hands each request to JavaScript on the main thread, where
+ *    fuse_get_context() describes no request at all. This library defines fuse_new()
+ *    itself; loaded with RTLD_GLOBAL before fuse-native mounts, it comes before libfuse in
+ *    the global lookup scope, so fuse-native's call to fuse_new@FUSE_2.6 lands here. We wrap
+ *    the operations that create entries (create, mkdir, mknod, symlink) and utimens: the
+ *    wrapper runs on libfuse's thread, copies fuse_get_context() (and utimens' exact
+ *    timespecs, which fuse-native rounds to milliseconds and passes atime for mtime) into
+ *    one slot under a mutex, calls fuse-native's handler (which blocks until JavaScript has
+ *    answered) and releases the slot. The JavaScript handler reads the slot synchronously
+ *    with requestContext(); the mutex makes the slot belong to exactly one request.
+ * 2. The data path: read, write, flush, release, fsync and ftruncate of open files run here, on libfuse's threads, against the backing file descriptor that the
+ *    JavaScript open/create handlers return as the FUSE file handle. Bytes never cross into
+ *    JavaScript, and reads of several files proceed in parallel.
+ * 3. Calls Node lacks: mknod(2), l*xattr(2) with errno, utimensat(2) with nanoseconds,
+ *    umount2(2).
+ *
+ * It also sets flag_nullpath_ok (the data path needs no path) and flag_utime_omit_ok.
+ */
+#define FUSE_USE_VERSION 29
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+typedef struct fuse *(*fuse_new_fn)(struct fuse_chan *, struct fuse_args *,
+                                    const struct fuse_operations *, size_t, void *);
+
+static struct fuse_operations orig_ops;
+static struct fuse_operations wrapped_ops;
+static int interposed = 0;
+static int data_path = 1;
+
+/* The request slot: valid while `active` is 1, owned by whoever holds slot_mu. */
+static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  int active;
+  uid_t uid;
+  gid_t gid;
+  pid_t pid;
+  mode_t umask;
+  int flags;
+  int has_times;
+  struct timespec times[2];
+} slot;
+
+static void slot_begin(void) {
+  pthread_mutex_lock(&slot_mu);
+  struct fuse_context *c = fuse_get_context();
+  slot.uid = c ? c->uid : 0;
+  slot.gid = c ? c->gid : 0;
+  slot.pid = c ? c->pid : 0;
+  slot.umask = c ? c->umask : 0;
+  slot.flags = 0;
+  slot.has_times = 0;
+  slot.active = 1;
+}
+
+static void slot_end(void) {
+  slot.active = 0;
+  pthread_mutex_unlock(&slot_mu);
+}
+
+static int w_create(const char *p, mode_t mode, struct fuse_file_info *fi) {
+  slot_begin();
+  slot.flags = fi ? fi->flags : 0;
+  int r = orig_ops.create(p, mode, fi);
+  slot_end();
+  return r;
+}
+
+static int w_mkdir(const char *p, mode_t mode) {
+  slot_begin();
+  int r = orig_ops.mkdir(p, mode);
+  slot_end();
+  return r;
+}
+
+static int w_mknod(const char *p, mode_t mode, dev_t dev) {
+  slot_begin();
+  int r = orig_ops.mknod(p, mode, dev);
+  slot_end();
+  return r;
+}
+
+static int w_symlink(const char *target, const char *p) {
+  slot_begin();
+  int r = orig_ops.symlink(target, p);
+  slot_end();
+  return r;
+}
+
+static int w_utimens(const char *p, const struct timespec tv[2]) {
+  slot_begin();
+  slot.has_times = 1;
+  slot.times[0] = tv[0];
+  slot.times[1] = tv[1];
+  int r = orig_ops.utimens(p, tv);
+  slot_end();
+  return r;
+}
+
+/* --- data path on libfuse's threads ------------------------------------------------------ */
+
+static int w_read(const char *p, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)p;
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = pread((int)fi->fh, buf + done, size - done, off + (off_t)done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return done > 0 ? (int)done : -errno;
+    }
+    if (n == 0) break;
+    done += (size_t)n;
+  }
+  return (int)done;
+}
+
+static int w_write(const char *p, const char *buf, size_t size, off_t off,
+                   struct fuse_file_info *fi) {
+  (void)p;
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = pwrite((int)fi->fh, buf + done, size - done, off + (off_t)done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return done > 0 ? (int)done : -errno;
+    }
+    done += (size_t)n;
+  }
+  return (int)done;
+}
+
+static int w_flush(const char *p, struct fuse_file_info *fi) {
+  (void)p;
+  (void)fi;
+  return 0; /* nothing is buffered here; the backing fd is closed at release */
+}
+
+static int w_release(const char *p, struct fuse_file_info *fi) {
+  (void)p;
+  if (fi && fi->fh > 0) close((int)fi->fh);
+  return 0;
+}
+
+static int w_fsync(const char *p, int datasync, struct fuse_file_info *fi) {
+  (void)p;
+  if (!fi || fi->fh == 0) return 0;
+  int r = datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh);
+  return r < 0 ? -errno : 0;
+}
+
+static int w_ftruncate(const char *p, off_t size, struct fuse_file_info *fi) {
+  if (fi && fi->fh > 0) return ftruncate((int)fi->fh, size) < 0 ? -errno : 0;
+  return p ? orig_ops.truncate(p, size) : -EBADF;
+}
+
+/* By path when there is one: the union shows copied-up files with their origin's inode
+ * number, which only the JavaScript side knows. */
+static int w_fgetattr(const char *p, struct stat *st, struct fuse_file_info *fi) {
+  if (p && *p) return orig_ops.getattr(p, st);
+  if (fi && fi->fh > 0) return fstat((int)fi->fh, st) < 0 ? -errno : 0;
+  return -ENOENT;
+}
+
+static int w_readdir(const char *p, void *buf, fuse_fill_dir_t fill, off_t off,
+                     struct fuse_file_info *fi) {
+  return p ? orig_ops.readdir(p, buf, fill, off, fi) : -ENOENT; /* removed while open */
+}
+
+struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
+                      const struct fuse_operations *op, size_t op_size, void *user_data) {
+  fuse_new_fn real = (fuse_new_fn)dlvsym(RTLD_NEXT, "fuse_new", "FUSE_2.6");
+  if (!real) real = (fuse_new_fn)dlsym(RTLD_NEXT, "fuse_new");
+  if (!real) return NULL;
+  memset(&orig_ops, 0, sizeof orig_ops);
+  memcpy(&orig_ops, op, op_size < sizeof orig_ops ? op_size : sizeof orig_ops);
+  wrapped_ops = orig_ops;
+  if (orig_ops.create) wrapped_ops.create = w_create;
+  if (orig_ops.mkdir) wrapped_ops.mkdir = w_mkdir;
+  if (orig_ops.mknod) wrapped_ops.mknod = w_mknod;
+  if (orig_ops.symlink) wrapped_ops.symlink = w_symlink;
+  if (orig_ops.utimens) {
+    wrapped_ops.utimens = w_utimens;
+    /* utimensRequest applies UTIME_OMIT and UTIME_NOW exactly: let libfuse pass
+     * atime-only and mtime-only changes (it drops them otherwise). */
+    wrapped_ops.flag_utime_omit_ok = 1;
+  }
+  if (data_path) {
+    wrapped_ops.read = w_read;
+    wrapped_ops.write = w_write;
+    wrapped_ops.flush = w_flush;
+    wrapped_ops.release = w_release;
+    wrapped_ops.fsync = w_fsync;
+    wrapped_ops.ftruncate = w_ftruncate;
+    wrapped_ops.fgetattr = w_fgetattr;
+    if (orig_ops.readdir) wrapped_ops.readdir = w_readdir;
+    wrapped_ops.flag_nullpath_ok = 1;
+  }
+  interposed = 1;
+  return real(ch, args, &wrapped_ops, sizeof wrapped_ops, user_data);
+}
+
+/* --- JavaScript side ---------------------------------------------------------------------- */
+
+#define CHECK(call)                                                                            \
+  do {                                                                                         \
+    if ((call) != napi_ok) {                                                                   \
+      napi_throw_error(env, NULL, "aufs_native: N-API call failed: " #call);                   \
+      return NULL;                                                                             \
+    }                                                                                          \
+  } while (0)
+
+static napi_value int_value(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+/* Read argument i as a UTF-8 string into a malloc'd buffer (caller frees). */
+static char *arg_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "aufs_native: expected a string");
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+/* requestContext(out: Int32Array(6)): [active, uid, gid, pid, umask, flags]. */
+static napi_value RequestContext(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL));
+  if (type != napi_int32_array || length < 6) {
+    napi_throw_type_error(env, NULL, "aufs_native: requestContext needs an Int32Array(6)");
+    return NULL;
+  }
+  int32_t *out = data;
+  out[0] = slot.active;
+  out[1] = (int32_t)slot.uid;
+  out[2] = (int32_t)slot.gid;
+  out[3] = (int32_t)slot.pid;
+  out[4] = (int32_t)slot.umask;
+  out[5] = slot.flags;
+  return NULL;
+}
+
+/* utimensRequest(path): utimensat(path, the current utimens request's times, NOFOLLOW). */
+static napi_value UtimensRequest(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!slot.active || !slot.has_times) return int_value(env, -EINVAL);
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  int r = utimensat(AT_FDCWD, p, slot.times, AT_SYMLINK_NOFOLLOW);
+  int e = errno;
+  free(p);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* utimens(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec): lutimes with nanoseconds. */
+static napi_value Utimens(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t v[4];
+  for (int i = 0; i < 4; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &v[i]));
+  struct timespec ts[2] = {{v[0], v[1]}, {v[2], v[3]}};
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  int r = utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
+  int e = errno;
+  free(p);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* mknod(path, mode, dev): 0 or -errno. `dev` is a Linux dev_t below 2^53. */
+static napi_value Mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t mode;
+  int64_t dev;
+  CHECK(napi_get_value_uint32(env, argv[1], &mode));
+  CHECK(napi_get_value_int64(env, argv[2], &dev));
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  int r = mknod(p, (mode_t)mode, (dev_t)dev);
+  int e = errno;
+  free(p);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* getxattr(path, name): Buffer, or -errno. */
+static napi_value Getxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *p = arg_string(env, argv[0]);
+  char *name = p ? arg_string(env, argv[1]) : NULL;
+  if (!name) {
+    free(p);
+    return NULL;
+  }
+  napi_value out = NULL;
+  for (int attempt = 0; attempt < 4 && out == NULL; attempt++) {
+    ssize_t size = lgetxattr(p, name, NULL, 0);
+    if (size < 0) {
+      out = int_value(env, -errno);
+      break;
+    }
+    void *data;
+    napi_value buf;
+    if (napi_create_buffer(env, (size_t)size, &data, &buf) != napi_ok) break;
+    ssize_t got = size == 0 ? 0 : lgetxattr(p, name, data, (size_t)size);
+    if (got < 0 && errno == ERANGE) continue; /* grew in between */
+    if (got < 0) {
+      out = int_value(env, -errno);
+      break;
+    }
+    if (got < size) {
+      napi_value sliced;
+      void *d2;
+      napi_create_buffer_copy(env, (size_t)got, data, &d2, &sliced);
+      out = sliced;
+    } else {
+      out = buf;
+    }
+  }
+  free(p);
+  free(name);
+  return out ? out : int_value(env, -EIO);
+}
+
+/* listxattr(path): Buffer of NUL-terminated names, or -errno. */
+static napi_value Listxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  napi_value out = NULL;
+  for (int attempt = 0; attempt < 4 && out == NULL; attempt++) {
+    ssize_t size = llistxattr(p, NULL, 0);
+    if (size < 0) {
+      out = int_value(env, -errno);
+      break;
+    }
+    char *data = malloc(size > 0 ? (size_t)size : 1);
+    ssize_t got = size == 0 ? 0 : llistxattr(p, data, (size_t)size);
+    if (got < 0 && errno == ERANGE) {
+      free(data);
+      continue;
+    }
+    if (got < 0) {
+      out = int_value(env, -errno);
+    } else {
+      void *d2;
+      napi_create_buffer_copy(env, (size_t)got, data, &d2, &out);
+    }
+    free(data);
+  }
+  free(p);
+  return out ? out : int_value(env, -EIO);
+}
+
+/* setxattr(path, name, value: Buffer, flags): 0 or -errno. */
+static napi_value Setxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t len;
+  int32_t flags;
+  CHECK(napi_get_buffer_info(env, argv[2], &data, &len));
+  CHECK(napi_get_value_int32(env, argv[3], &flags));
+  char *p = arg_string(env, argv[0]);
+  char *name = p ? arg_string(env, argv[1]) : NULL;
+  if (!name) {
+    free(p);
+    return NULL;
+  }
+  int r = lsetxattr(p, name, data, len, flags);
+  int e = errno;
+  free(p);
+  free(name);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* removexattr(path, name): 0 or -errno. */
+static napi_value Removexattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *p = arg_string(env, argv[0]);
+  char *name = p ? arg_string(env, argv[1]) : NULL;
+  if (!name) {
+    free(p);
+    return NULL;
+  }
+  int r = lremovexattr(p, name);
+  int e = errno;
+  free(p);
+  free(name);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* umount(target, detach): 0 or -errno. */
+static napi_value Umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool detach = false;
+  CHECK(napi_get_value_bool(env, argv[1], &detach));
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  int r = umount2(p, detach ? MNT_DETACH : 0);
+  int e = errno;
+  free(p);
+  return int_value(env, r < 0 ? -e : 0);
+}
+
+/* setDataPath(on): whether the next fuse_new serves file data here (default true). */
+static napi_value SetDataPath(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool on = true;
+  CHECK(napi_get_value_bool(env, argv[0], &on));
+  data_path = on ? 1 : 0;
+  return NULL;
+}
+
+/* interposed(): whether fuse-native's fuse_new went through this library. */
+static napi_value Interposed(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, interposed != 0, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"requestContext", RequestContext}, {"utimensRequest", UtimensRequest},
+      {"utimens", Utimens},               {"mknod", Mknod},
+      {"getxattr", Getxattr},             {"listxattr", Listxattr},
+      {"setxattr", Setxattr},             {"removexattr", Removexattr},
+      {"umount", Umount},                 {"setDataPath", SetDataPath},
+      {"interposed", Interposed},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok)
+      return NULL;
+    napi_set_named_property(env, exports, fns[i].name, f);
+  }
+  return exports;
+}

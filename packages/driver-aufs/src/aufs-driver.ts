@@ -1,0 +1,56 @@
+import {
+  assertSlotFree,
+  ContentStore,
+  type DependencyContainer,
+  type Differ,
+  DRIVER_CONTRACT_VERSION,
+  type DriverContext,
+  type DriverModule,
+  MountManager,
+  NaiveDiffer,
+  Tokens,
+} from "@strata/core";
+import { AufsDiffer } from "./aufs-differ.js";
+import { type AufsProbeResult, probeAufs } from "./aufs-probe.js";
+import { AufsSnapshotter } from "./aufs-snapshotter.js";
+
+/** Probe results by driver root, for the status lines `register` hands the snapshotter. */
+const probed = new Map<string, AufsProbeResult>();
+
+/**
+ * The aufs driver module: AUFS-semantics unions served over FUSE by a helper process per
+ * mount, tried after overlay in auto-selection (priority 200). Its probe mounts a real
+ * union and answers "not supported" with the reason when that fails (not root, no FUSE,
+ * the native helper not built). It registers the snapshotter, the native
+ * {@link AufsDiffer} (core's naive differ as its fallback) and the `fuse.aufs` mount
+ * handler, which core's mount manager collects.
+ */
+export const aufsDriver: DriverModule = {
+  name: "aufs",
+  contractVersion: DRIVER_CONTRACT_VERSION,
+  priority: 200,
+
+  async probe(ctx: DriverContext): Promise<void> {
+    probed.set(ctx.root, await probeAufs(ctx.root));
+  },
+
+  register(container: DependencyContainer, ctx: DriverContext): void {
+    assertSlotFree(container, Tokens.Snapshotter, "aufs");
+    const result = probed.get(ctx.root);
+    const snapshotter = new AufsSnapshotter(ctx.root, {
+      status: result ? [["Backing Filesystem", result.backingFilesystem]] : [],
+    });
+    container.register(Tokens.Snapshotter, { useValue: snapshotter });
+    container.register(Tokens.MountHandler, { useValue: snapshotter.mountHandler });
+    let differ: Differ | undefined;
+    container.register(Tokens.Differ, {
+      useFactory: (c) => {
+        differ ??= new AufsDiffer(
+          c.resolve(ContentStore),
+          new NaiveDiffer(c.resolve(ContentStore), c.resolve(MountManager)),
+        );
+        return differ;
+      },
+    });
+  },
+};
