@@ -88,12 +88,15 @@ export async function renderFormat(opts: RenderOptions): Promise<string> {
   return tabulate(`${header}\n${body}`);
 }
 
-/** The header row; like docker, a template that fails on the header yields an empty one. */
+/**
+ * The header row. Like docker, which ignores the header's execution error, a template
+ * that fails on the header (`{{.Label "k"}}`) keeps what it printed before failing.
+ */
 function headerRow(tmpl: GoTemplate, header: unknown, funcs: FuncMap): string {
   try {
     return tmpl.execute(header, { funcs });
-  } catch {
-    return "";
+  } catch (err) {
+    return (err as { partial?: string }).partial ?? "";
   }
 }
 

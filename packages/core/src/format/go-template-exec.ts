@@ -26,7 +26,7 @@ import type {
   VariableNode,
 } from "./go-template-nodes.js";
 import { nodeString } from "./go-template-nodes.js";
-import { ExecScope } from "./go-template-scope.js";
+import { ExecScope, GoTemplateExecError } from "./go-template-scope.js";
 import {
   GoFloat,
   GoNil,
@@ -63,7 +63,12 @@ const MAX_DEPTH = 1000;
 /** Run `root` over `data` and return the output. @throws GoTemplateExecError */
 export function executeTemplate(root: ListNode, data: unknown, ctx: ExecContext): string {
   const s = new State(ctx, ctx.name, [{ name: "$", value: data }], 0);
-  s.walk(data, root);
+  try {
+    s.walk(data, root);
+  } catch (err) {
+    if (err instanceof GoTemplateExecError) err.partial = s.out + err.partial;
+    throw err;
+  }
   return s.out;
 }
 
@@ -117,7 +122,12 @@ class State extends ExecScope {
           [{ name: "$", value: newDot }],
           this.depth + 1,
         );
-        inner.walk(newDot, tree);
+        try {
+          inner.walk(newDot, tree);
+        } catch (err) {
+          if (err instanceof GoTemplateExecError) err.partial = inner.out + err.partial;
+          throw err;
+        }
         this.out += inner.out;
         return;
       }

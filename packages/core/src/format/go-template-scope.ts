@@ -9,6 +9,9 @@ import { nodeString } from "./go-template-nodes.js";
 
 /** An execution failure; `message` is Go's full text. */
 export class GoTemplateExecError extends Error {
+  /** What the template had printed before it failed (Go leaves it in the writer). */
+  partial = "";
+
   constructor(message: string) {
     super(message);
     this.name = "GoTemplateExecError";

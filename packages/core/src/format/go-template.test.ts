@@ -115,6 +115,15 @@ describe("docker's documented template examples", () => {
     );
   });
 
+  it("keeps what was printed before an execution error (docker's table headers use it)", () => {
+    try {
+      GoTemplate.parse("a{{.X}}b{{.Y.Z 1}}c").execute({ X: 1, Y: { Z: 2 } });
+      throw new Error("no error");
+    } catch (err) {
+      expect((err as GoTemplateError).partial).toBe("a1b");
+    }
+  });
+
   it("renders a table header with docker's header functions", () => {
     const t = GoTemplate.parse("{{.Repository | upper}}\t{{json .Tag}}\t{{truncate .ID 3}}");
     const header = { Repository: "REPOSITORY", Tag: "TAG", ID: "IMAGE ID" };

@@ -47,6 +47,8 @@ export class GoTemplateError extends InvalidArgumentError {
   constructor(
     message: string,
     readonly phase: "parse" | "exec",
+    /** For an execution error: what the template printed before it failed. */
+    readonly partial = "",
   ) {
     super(message);
   }
@@ -109,7 +111,9 @@ export class GoTemplate {
         missingKey: opts.missingKey ?? "default",
       });
     } catch (err) {
-      if (err instanceof GoTemplateExecError) throw new GoTemplateError(err.message, "exec");
+      if (err instanceof GoTemplateExecError) {
+        throw new GoTemplateError(err.message, "exec", err.partial);
+      }
       throw err;
     }
   }

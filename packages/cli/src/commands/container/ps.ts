@@ -1,11 +1,17 @@
 import { Command, Option, UsageError } from "clipanion";
 import {
+  CONTAINER_HEADER,
+  containerContext,
+  containerFormat,
+} from "../../format/container-context.js";
+import {
   type ContainerListItem,
   containerIdCell,
   containerTable,
 } from "../../format/container-rows.js";
 import { truncateId } from "../../format/ids.js";
 import { formatTable } from "../../format/table-writer.js";
+import { renderFormat } from "../../format/template-format.js";
 import { ContainerCommand } from "./container-command.js";
 
 /** `strata ps [-a] [-q] [--no-trunc] [-n N] [-l]`: list containers. */
@@ -37,6 +43,10 @@ export class ContainerListCommand extends ContainerCommand {
   latest = Option.Boolean("-l,--latest", false, {
     description: "Show the latest created container (includes all states)",
   });
+  format = Option.String("--format", {
+    description:
+      "Format output using a custom template ('table', 'table TEMPLATE', 'json', or a Go template with .ID .Image .Command .RunningFor .Status .Names .Label …)",
+  });
 
   protected async run(): Promise<number> {
     const core = await this.core();
@@ -53,7 +63,7 @@ export class ContainerListCommand extends ContainerCommand {
     if (this.latest) limit = 1;
     if (limit >= 0) recs = recs.slice(0, limit);
     else if (!this.all) recs = recs.filter((r) => r.state.status === "running");
-    if (this.quiet) {
+    if (this.quiet && this.format === undefined) {
       this.print(recs.map((r) => `${containerIdCell(r, this.noTrunc)}\n`).join(""));
       return 0;
     }
@@ -64,6 +74,12 @@ export class ContainerListCommand extends ContainerCommand {
       const named = await images.resolve(rec.config.Image ?? "").catch(() => undefined);
       const image = named?.id === rec.imageId ? (rec.config.Image ?? "") : truncateId(rec.imageId);
       items.push({ rec, paused, image });
+    }
+    if (this.format !== undefined) {
+      const format = containerFormat(this.format, this.quiet, false);
+      const rows = items.map((i) => containerContext(i, { trunc: !this.noTrunc }));
+      this.print(await renderFormat({ format, rows, header: CONTAINER_HEADER }));
+      return 0;
     }
     this.print(formatTable(containerTable(items, { noTrunc: this.noTrunc })));
     return 0;

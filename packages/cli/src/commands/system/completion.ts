@@ -53,7 +53,7 @@ export class CompletionCommand extends StrataCommand {
     `,
     examples: [
       ["Complete in the current bash", "source <(strata completion bash)"],
-      ["Install for zsh", 'strata completion zsh > "${fpath[1]}/_strata"'],
+      ["Install for zsh (a directory of $fpath)", "strata completion zsh > ~/.zfunc/_strata"],
     ],
   });
 
