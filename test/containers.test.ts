@@ -224,7 +224,12 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
     expect(await cli.ok("diff", "web")).toBe("A /made-by-exec\n");
     expect(await cli.ok("commit", "web", "webimage")).toMatch(/^sha256:/);
     expect((await cli.ok("ps")).split("\n")[1]).toMatch(/Up .+ web$/); // resumed after commit
+    const state = "{{.Name}} {{.State.Status}} {{.State.Running}} {{.State.ExitCode}}";
+    expect(await cli.ok("inspect", "-f", state, "web")).toBe("/web running true 0\n");
     expect(await cli.ok("stop", "-t", "1", "web")).toBe("web\n");
+    expect(await cli.ok("container", "inspect", "-f", state, "web")).toBe(
+      "/web exited false 137\n",
+    );
     expect(await mountsBelow(cli.root)).toEqual([]);
     expect(await cli.ok("ps")).not.toContain("web");
     // sh as PID 1 ignores SIGTERM: killed after the timeout, as with docker (137).

@@ -5,6 +5,7 @@ import { ContainerCreateCommand } from "./container/create.js";
 import { ContainerDiffCommand } from "./container/diff.js";
 import { ContainerExecCommand } from "./container/exec.js";
 import { ContainerExportCommand } from "./container/export.js";
+import { ContainerInspectCommand } from "./container/inspect.js";
 import { ContainerKillCommand } from "./container/kill.js";
 import { ContainerLogsCommand } from "./container/logs.js";
 import { ContainerPruneCommand } from "./container/prune.js";
@@ -68,5 +69,6 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ContainerDiffCommand,
   ContainerCommitCommand,
   ContainerExportCommand,
+  ContainerInspectCommand,
   ContainerPruneCommand,
 ];

@@ -12,7 +12,7 @@ import { renderInspect } from "../format/inspect-format.js";
  */
 export async function inspectImages(
   stdout: Writable,
-  images: ImageStore,
+  images: Pick<ImageStore, "inspect"> | { inspect(name: string): Promise<unknown> },
   names: readonly string[],
   onError: (err: Error, name: string) => Error,
   format = "",

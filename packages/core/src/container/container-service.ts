@@ -17,6 +17,7 @@ import type { ContainerConfig } from "../image/image-types.js";
 import { isMountPoint, MountManager } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { Tokens } from "../tokens.js";
+import { containerInspect } from "./container-inspect.js";
 import { containerKey, fillInitLayer, initLayerKey, initLayerName } from "./container-layout.js";
 import { generateContainerName } from "./container-names.js";
 import { ContainerRunner } from "./container-runner.js";
@@ -119,6 +120,25 @@ export class ContainerService {
     const out: ContainerRecord[] = [];
     for (const rec of this.store.list()) out.push(await this.runner.reconcile(rec));
     return out;
+  }
+
+  /**
+   * The container in docker's `container inspect` JSON shape (its snapshot's directories
+   * when the selected driver holds it).
+   * @throws NotFoundError `No such container: <ref>`.
+   */
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    const rec = await this.get(ref);
+    const rt = rec.state.status === "running" ? await this.runner.runc.state(rec.id) : undefined;
+    const mounts =
+      rec.driver === this.runner.driverName
+        ? await this.snapshotter.mounts(containerKey(rec.id)).catch(() => [])
+        : [];
+    return containerInspect(rec, this.runner.layout, {
+      ...(rt ? { status: rt.status } : {}),
+      pid: rt?.pid ?? 0,
+      mounts,
+    });
   }
 
   /**
