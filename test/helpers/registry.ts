@@ -18,7 +18,14 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { makeBusyboxRootfs, repoRoot, run } from "./strata.js";
+import {
+  makeBusyboxRootfs,
+  type RunOptions,
+  type RunResult,
+  repoRoot,
+  run,
+  type StrataCli,
+} from "./strata.js";
 
 /** A running registry started by `scripts/registry`. */
 export interface RegistryServer {
@@ -167,6 +174,7 @@ interface OciManifest {
  * shape the tests pull (see {@link SeededImages}), with skopeo.
  */
 export async function seedImages(address: string, work: string): Promise<SeededImages> {
+  await mkdir(work, { recursive: true });
   const rootfsTar = await makeBusyboxRootfs(work);
   const rootfsDir = join(work, "rootfs");
   await mkdir(rootfsDir, { recursive: true });
@@ -201,12 +209,12 @@ export async function seedImages(address: string, work: string): Promise<SeededI
     ]);
   const inspect = async (ref: string) => {
     const raw = await must("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
-    const m = JSON.parse(raw) as OciManifest;
+    const m = JSON.parse(raw) as Partial<OciManifest>;
     return {
       ref,
       digest: sha256(raw),
-      config: m.config.digest,
-      layers: m.layers.map((l) => l.digest),
+      config: m.config?.digest ?? "",
+      layers: (m.layers ?? []).map((l) => l.digest),
     };
   };
 
@@ -290,24 +298,27 @@ export async function seedImages(address: string, work: string): Promise<SeededI
 }
 
 /**
- * Push an image whose only layer holds `bytes` of random data (incompressible) to
- * `ADDR/big/layer:latest`, for tests that need a download to take a while.
+ * Push a two-layer image to `ADDR/big/layer:latest`: a small first layer (one text file)
+ * and a second one holding `bytes` of random (incompressible) data, for tests that need a
+ * download to take a while. `layers` are [small, big].
  */
 export async function seedBigImage(
   address: string,
   work: string,
   bytes: number,
 ): Promise<SeededImage> {
-  const rootfs = join(work, "big-rootfs");
-  await mkdir(join(rootfs, "data"), { recursive: true });
-  await must("bash", [
-    "-c",
-    `head -c ${bytes} /dev/urandom > '${join(rootfs, "data/random.bin")}'`,
-  ]);
+  await mkdir(work, { recursive: true });
   const dir = join(work, "big-oci");
+  const small = join(work, "big-small");
+  const big = join(work, "big-random");
+  await mkdir(join(small, "etc"), { recursive: true });
+  await mkdir(join(big, "data"), { recursive: true });
+  await writeFile(join(small, "etc/motd"), "small first layer\n");
+  await must("bash", ["-c", `head -c ${bytes} /dev/urandom > '${join(big, "data/random.bin")}'`]);
   await must("umoci", ["init", "--layout", dir]);
   await must("umoci", ["new", "--image", `${dir}:latest`]);
-  await must("umoci", ["insert", "--image", `${dir}:latest`, rootfs, "/"]);
+  await must("umoci", ["insert", "--image", `${dir}:latest`, small, "/"]);
+  await must("umoci", ["insert", "--image", `${dir}:latest`, big, "/"]);
   await must("umoci", [
     "config",
     "--image",
@@ -317,26 +328,78 @@ export async function seedBigImage(
     "--os",
     "linux",
   ]);
+  return pushLayout(address, `oci:${dir}:latest`, "big/layer:latest");
+}
+
+/** Push an image of `count` small layers to `ADDR/layered/image:latest`. */
+export async function seedLayeredImage(
+  address: string,
+  work: string,
+  count: number,
+): Promise<SeededImage> {
+  await mkdir(work, { recursive: true });
+  const dir = join(work, "layered-oci");
+  await must("umoci", ["init", "--layout", dir]);
+  await must("umoci", ["new", "--image", `${dir}:latest`]);
+  for (let i = 0; i < count; i++) {
+    const layer = join(work, `layer-${i}`);
+    await mkdir(layer, { recursive: true });
+    await writeFile(join(layer, `file-${i}`), `layer ${i}\n`.repeat(1000 * (i + 1)));
+    await must("umoci", ["insert", "--image", `${dir}:latest`, layer, "/"]);
+  }
+  await must("umoci", [
+    "config",
+    "--image",
+    `${dir}:latest`,
+    "--architecture",
+    "amd64",
+    "--os",
+    "linux",
+  ]);
+  return pushLayout(address, `oci:${dir}:latest`, "layered/image:latest");
+}
+
+async function pushLayout(address: string, source: string, dest: string): Promise<SeededImage> {
+  const ref = `${address}/${dest}`;
   await must("skopeo", [
     "copy",
     "--quiet",
     "--dest-tls-verify=false",
     "--preserve-digests",
-    `oci:${dir}:latest`,
-    `docker://${address}/big/layer:latest`,
+    source,
+    `docker://${ref}`,
   ]);
-  const raw = await must("skopeo", [
-    "inspect",
-    "--raw",
-    "--tls-verify=false",
-    `docker://${address}/big/layer:latest`,
-  ]);
+  const raw = await must("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]);
   const m = JSON.parse(raw) as OciManifest;
   return {
-    ref: `${address}/big/layer:latest`,
+    ref,
     digest: sha256(raw),
     config: m.config.digest,
     layers: m.layers.map((l) => l.digest),
+  };
+}
+
+/**
+ * `strata` with its client configuration in `configDir` (`STRATA_CONFIG`) and docker's
+ * config pointed at a directory of its own, so no real credentials are ever read.
+ */
+export function registryCli(cli: StrataCli, configDir: string) {
+  const env = { STRATA_CONFIG: configDir, DOCKER_CONFIG: join(configDir, "docker") };
+  const runIt = (args: string[], options: RunOptions = {}): Promise<RunResult> =>
+    cli.run(args, { ...options, env: { ...env, ...options.env } });
+  return {
+    root: cli.root,
+    env,
+    run: runIt,
+    async ok(args: string[], options: RunOptions = {}): Promise<string> {
+      const res = await runIt(args, options);
+      if (res.code !== 0) {
+        throw new Error(
+          `strata ${args.join(" ")} exited ${res.code}\n${res.stderr}\n${res.stdout}`,
+        );
+      }
+      return res.stdout;
+    },
   };
 }
 
@@ -387,9 +450,12 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     upstream.on("close", close);
     client.on("data", (d) => upstream.write(d));
     const started = Date.now();
+    let cutHere = false;
     upstream.on("data", (d: Buffer) => {
+      if (cutHere) return;
       if (!cutDone && opts.cutAfterBytes !== undefined && sent + d.length > opts.cutAfterBytes) {
         cutDone = true;
+        cutHere = true;
         cuts++;
         client.write(d.subarray(0, Math.max(0, opts.cutAfterBytes - sent)), () => close());
         return;

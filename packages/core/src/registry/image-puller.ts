@@ -314,7 +314,8 @@ export class ImagePuller {
               if (n === p.desc.size) emit({ id, status: "Verifying Checksum" });
               else emit({ id, status: "Downloading", current: n, total: p.desc.size });
             },
-            onRetry: (_attempt, seconds) => emit({ id, status: `Retrying in ${seconds} seconds` }),
+            onRetry: (_attempt, seconds) =>
+              emit({ id, status: `Retrying in ${seconds} second${seconds === 1 ? "" : "s"}` }),
           });
         } catch (err) {
           ctl.abort(err);
