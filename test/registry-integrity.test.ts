@@ -13,7 +13,6 @@ import {
   type RegistryServer,
   registryCli,
   type SeededImage,
-  type SeededImages,
   seedBigImage,
   seedImages,
   startProxy,
@@ -23,7 +22,6 @@ import {
 import { cleanupTempDirs, createStrata, makeTempDir, strataBin } from "./helpers/strata.js";
 
 let registry: RegistryServer;
-let seeded: SeededImages;
 let big: SeededImage;
 let config: string;
 const BIG_BYTES = 24 * 1024 * 1024;
@@ -31,7 +29,6 @@ const BIG_BYTES = 24 * 1024 * 1024;
 beforeAll(async () => {
   const work = await makeTempDir("strata-registry-");
   registry = await startRegistry(join(work, "registry"));
-  seeded = await seedImages(registry.address, join(work, "seed"));
   big = await seedBigImage(registry.address, join(work, "seed"), BIG_BYTES);
   config = join(work, "config");
 });
