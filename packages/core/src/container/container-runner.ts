@@ -106,18 +106,13 @@ export class ContainerRunner {
     const before = rec.state.status === "exited" ? "exited" : "created";
     const runcBin = await this.runc.path();
     let tty = !!rec.config.Tty;
+    this.claim(rec, opts.attempt);
     try {
       await this.prepare(rec);
     } catch (err) {
       this.recordFailure(rec, before, err, opts.attempt);
       throw err;
     }
-    this.store.update(id, () => ({
-      status: "running",
-      monitorPid: process.pid,
-      ...(opts.attempt ? { attempt: opts.attempt } : {}),
-      startedAt: new Date().toISOString(),
-    }));
     const attach = opts.attach;
     tty = tty && !!attach;
     const log = new JsonLogWriter(this.layout.logFile(id));
@@ -153,6 +148,30 @@ export class ContainerRunner {
       throw new FailedPreconditionError(`failed to start container ${rec.name}: ${runcError}`);
     }
     return code;
+  }
+
+  /**
+   * Mark the container as run by this process, in one transaction, so that two starts of
+   * one container cannot both mount and run it.
+   * @throws FailedPreconditionError when another live process already runs it.
+   */
+  private claim(rec: ContainerRecord, attempt: string | undefined): void {
+    this.store.update(rec.id, (s) => {
+      if (
+        s.status === "running" &&
+        s.monitorPid !== undefined &&
+        s.monitorPid !== process.pid &&
+        processAlive(s.monitorPid)
+      ) {
+        throw new FailedPreconditionError(`container ${rec.name} is already running`);
+      }
+      return {
+        status: "running",
+        monitorPid: process.pid,
+        ...(attempt ? { attempt } : {}),
+        startedAt: new Date().toISOString(),
+      };
+    });
   }
 
   private async pump(
