@@ -409,6 +409,8 @@ export interface TcpProxy {
   address: string;
   /** How many connections the proxy has cut. */
   readonly cuts: number;
+  /** Everything clients sent through the proxy (requests and headers), as text. */
+  readonly received: string;
   close(): Promise<void>;
 }
 
@@ -432,6 +434,7 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   ];
   let cuts = 0;
   let cutDone = false;
+  let received = "";
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(port, host);
@@ -448,7 +451,10 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     upstream.on("error", close);
     client.on("close", close);
     upstream.on("close", close);
-    client.on("data", (d) => upstream.write(d));
+    client.on("data", (d: Buffer) => {
+      received += d.toString("latin1");
+      upstream.write(d);
+    });
     const started = Date.now();
     let cutHere = false;
     upstream.on("data", (d: Buffer) => {
@@ -477,6 +483,9 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     address: `127.0.0.1:${listen}`,
     get cuts() {
       return cuts;
+    },
+    get received() {
+      return received;
     },
     close: () =>
       new Promise<void>((resolve) => {
