@@ -231,11 +231,8 @@ describe("--format", () => {
   });
 
   it("history --format", async () => {
-    expect(await cli.ok("history", "--format", "{{.ID}} {{.Size}} {{.Comment}}", "tiny:1")).toBe(
-      `${short("tiny")} ${human(tinyLayer, 3)} Imported from ${"-"}\n`.replace(
-        "Imported from -",
-        (await cli.ok("history", "--format", "{{.Comment}}", "tiny:1")).trim(),
-      ),
+    expect(await cli.ok("history", "--format", "{{.ID}} {{.Size}} {{.Comment}}", "tiny:1")).toMatch(
+      new RegExp(`^${short("tiny")} ${human(tinyLayer, 3)} Imported from \\S+\n$`),
     );
     expect(
       rows(await cli.ok("history", "--format", "table {{.ID}}\t{{.CreatedBy}}", "tiny:1"))[0],
