@@ -175,6 +175,13 @@ describe("load", () => {
     expect(await fresh.ok("images", "-q", "--no-trunc")).toBe(`${busyboxId}\n`);
   });
 
+  it("refuses to read an archive from a terminal, as docker does", async () => {
+    const cmd = [process.execPath, strataBin, ...cli.globalArgs, "load"].join(" ");
+    const r = await run("script", ["-qec", cmd, "/dev/null"]);
+    expect(r.stdout).toContain("requested load from stdin, but stdin is empty");
+    expect(r.code).toBe(1);
+  });
+
   it("prints Loaded image ID for an untagged image", async () => {
     const fresh = await createStrata({ driver: "vfs" });
     expect(await fresh.ok("load", "-i", join(tmp, "by-id.tar"))).toBe(
@@ -218,6 +225,7 @@ describe("large images", () => {
     big = await createStrata({ driver: "vfs" });
     await big.ok("import", join(dir, "rootfs.tar"), "big:1");
     bigTar = join(dir, "big.tar");
+    await big.ok("save", "-o", bigTar, "big:1");
   });
 
   /** Peak RSS in KiB of `strata args`, from GNU time. */
