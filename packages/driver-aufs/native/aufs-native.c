@@ -16,7 +16,8 @@
  * 2. The data path: read, write, flush, release, fsync and ftruncate of open files run here, on libfuse's threads, against the backing file descriptor that the
  *    JavaScript open/create handlers return as the FUSE file handle. Bytes never cross into
  *    JavaScript, and reads of several files proceed in parallel.
- * 3. Calls Node lacks: mknod(2), l*xattr(2) with errno, utimensat(2) with nanoseconds,
+ * 3. Hardlink aliases: see "hardlink aliases" below.
+ * 4. Calls Node lacks: mknod(2), l*xattr(2) with errno, utimensat(2) with nanoseconds,
  *    umount2(2).
  *
  * It also sets flag_nullpath_ok (the data path needs no path) and flag_utime_omit_ok.
@@ -36,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <fuse_lowlevel.h>
 
 typedef struct fuse *(*fuse_new_fn)(struct fuse_chan *, struct fuse_args *,
                                     const struct fuse_operations *, size_t, void *);
@@ -114,6 +116,127 @@ static int w_utimens(const char *p, const struct timespec tv[2]) {
   return r;
 }
 
+/* --- hardlink aliases ------------------------------------------------------------------------
+ * The high-level libfuse API gives every path its own node, so the kernel holds one inode per
+ * name of a hardlinked file and caches attributes for each. After a change through one name,
+ * the other names' cached attributes are dropped with FUSE_NOTIFY_INVAL_INODE: the node ids
+ * of every non-directory entry libfuse hands the kernel are recorded here (by interposing
+ * fuse_reply_entry and fuse_reply_create, which libfuse calls through its PLT), keyed by the
+ * inode number the union shows. That makes long attribute timeouts safe.
+ */
+
+#define ALIAS_BUCKETS 8192
+#define ALIAS_MAX 2000000
+
+struct alias {
+  uint64_t ino;
+  uint64_t nodeid;
+  struct alias *next;
+};
+
+static pthread_mutex_t alias_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct alias *aliases[ALIAS_BUCKETS];
+static size_t alias_count = 0;
+static struct fuse_chan *channel = NULL;
+
+/* Inode numbers shown for copied-up files (backing -> shown), mirrored from JavaScript. */
+struct shown {
+  uint64_t backing;
+  uint64_t shown;
+  struct shown *next;
+};
+static struct shown *shown_map[ALIAS_BUCKETS];
+
+static size_t bucket(uint64_t ino) { return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 51); }
+
+static void alias_clear(void) {
+  for (size_t i = 0; i < ALIAS_BUCKETS; i++) {
+    struct alias *a = aliases[i];
+    while (a) {
+      struct alias *next = a->next;
+      free(a);
+      a = next;
+    }
+    aliases[i] = NULL;
+  }
+  alias_count = 0;
+}
+
+static void alias_record(const struct fuse_entry_param *e) {
+  if (!e || e->ino == 0 || S_ISDIR(e->attr.st_mode)) return;
+  uint64_t ino = (uint64_t)e->attr.st_ino;
+  pthread_mutex_lock(&alias_mu);
+  size_t b = bucket(ino);
+  for (struct alias *a = aliases[b]; a; a = a->next) {
+    if (a->ino == ino && a->nodeid == e->ino) {
+      pthread_mutex_unlock(&alias_mu);
+      return;
+    }
+  }
+  if (alias_count >= ALIAS_MAX) alias_clear();
+  struct alias *a = malloc(sizeof *a);
+  if (a) {
+    a->ino = ino;
+    a->nodeid = e->ino;
+    a->next = aliases[b];
+    aliases[b] = a;
+    alias_count++;
+  }
+  pthread_mutex_unlock(&alias_mu);
+}
+
+/* Drop the cached attributes of every kernel inode showing `ino`. */
+static int alias_invalidate(uint64_t ino) {
+  if (!channel) return 0;
+  uint64_t ids[64];
+  size_t n = 0;
+  pthread_mutex_lock(&alias_mu);
+  for (struct alias *a = aliases[bucket(ino)]; a && n < 64; a = a->next) {
+    if (a->ino == ino) ids[n++] = a->nodeid;
+  }
+  pthread_mutex_unlock(&alias_mu);
+  for (size_t i = 0; i < n; i++) fuse_lowlevel_notify_inval_inode(channel, ids[i], -1, 0);
+  return (int)n;
+}
+
+static uint64_t shown_ino(uint64_t backing) {
+  uint64_t out = backing;
+  pthread_mutex_lock(&alias_mu);
+  for (struct shown *s = shown_map[bucket(backing)]; s; s = s->next) {
+    if (s->backing == backing) {
+      out = s->shown;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&alias_mu);
+  return out;
+}
+
+typedef int (*reply_entry_fn)(fuse_req_t, const struct fuse_entry_param *);
+typedef int (*reply_create_fn)(fuse_req_t, const struct fuse_entry_param *,
+                               const struct fuse_file_info *);
+
+int fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e) {
+  static reply_entry_fn real = NULL;
+  if (!real) real = (reply_entry_fn)dlvsym(RTLD_NEXT, "fuse_reply_entry", "FUSE_2.4");
+  alias_record(e);
+  return real(req, e);
+}
+
+int fuse_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
+                      const struct fuse_file_info *f) {
+  static reply_create_fn real = NULL;
+  if (!real) real = (reply_create_fn)dlvsym(RTLD_NEXT, "fuse_reply_create", "FUSE_2.5");
+  alias_record(e);
+  return real(req, e, f);
+}
+
+/* After a change through an open file: its other names' attributes are stale. */
+static void changed_through(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_nlink > 1) alias_invalidate(shown_ino((uint64_t)st.st_ino));
+}
+
 /* --- data path on libfuse's threads ------------------------------------------------------ */
 
 static int w_read(const char *p, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -143,6 +266,7 @@ static int w_write(const char *p, const char *buf, size_t size, off_t off,
     }
     done += (size_t)n;
   }
+  changed_through((int)fi->fh);
   return (int)done;
 }
 
@@ -166,7 +290,11 @@ static int w_fsync(const char *p, int datasync, struct fuse_file_info *fi) {
 }
 
 static int w_ftruncate(const char *p, off_t size, struct fuse_file_info *fi) {
-  if (fi && fi->fh > 0) return ftruncate((int)fi->fh, size) < 0 ? -errno : 0;
+  if (fi && fi->fh > 0) {
+    if (ftruncate((int)fi->fh, size) < 0) return -errno;
+    changed_through((int)fi->fh);
+    return 0;
+  }
   return p ? orig_ops.truncate(p, size) : -EBADF;
 }
 
@@ -188,6 +316,7 @@ struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
   fuse_new_fn real = (fuse_new_fn)dlvsym(RTLD_NEXT, "fuse_new", "FUSE_2.6");
   if (!real) real = (fuse_new_fn)dlsym(RTLD_NEXT, "fuse_new");
   if (!real) return NULL;
+  channel = ch;
   memset(&orig_ops, 0, sizeof orig_ops);
   memcpy(&orig_ops, op, op_size < sizeof orig_ops ? op_size : sizeof orig_ops);
   wrapped_ops = orig_ops;
@@ -444,6 +573,49 @@ static napi_value Umount(napi_env env, napi_callback_info info) {
   return int_value(env, r < 0 ? -e : 0);
 }
 
+/* invalidateIno(ino): drop the cached attributes of every name showing `ino`; returns how many. */
+static napi_value InvalidateIno(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t ino;
+  CHECK(napi_get_value_int64(env, argv[0], &ino));
+  return int_value(env, alias_invalidate((uint64_t)ino));
+}
+
+/* setShownIno(backing, shown): the union shows `shown` for backing inode `backing`;
+ * shown 0 forgets it. */
+static napi_value SetShownIno(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t backing, shown;
+  CHECK(napi_get_value_int64(env, argv[0], &backing));
+  CHECK(napi_get_value_int64(env, argv[1], &shown));
+  pthread_mutex_lock(&alias_mu);
+  struct shown **at = &shown_map[bucket((uint64_t)backing)];
+  while (*at && (*at)->backing != (uint64_t)backing) at = &(*at)->next;
+  if (shown == 0) {
+    if (*at) {
+      struct shown *gone = *at;
+      *at = gone->next;
+      free(gone);
+    }
+  } else if (*at) {
+    (*at)->shown = (uint64_t)shown;
+  } else {
+    struct shown *s = malloc(sizeof *s);
+    if (s) {
+      s->backing = (uint64_t)backing;
+      s->shown = (uint64_t)shown;
+      s->next = NULL;
+      *at = s;
+    }
+  }
+  pthread_mutex_unlock(&alias_mu);
+  return NULL;
+}
+
 /* setDataPath(on): whether the next fuse_new serves file data here (default true). */
 static napi_value SetDataPath(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -473,7 +645,8 @@ NAPI_MODULE_INIT() {
       {"getxattr", Getxattr},             {"listxattr", Listxattr},
       {"setxattr", Setxattr},             {"removexattr", Removexattr},
       {"umount", Umount},                 {"setDataPath", SetDataPath},
-      {"interposed", Interposed},
+      {"interposed", Interposed},         {"invalidateIno", InvalidateIno},
+      {"setShownIno", SetShownIno},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -79,15 +79,15 @@ export interface AufsCacheOptions {
 }
 
 /**
- * Cache timeouts by mode. A read-only union never changes, so the kernel may keep what it
- * learns for an hour. A writable one changes only through its own mount, which the kernel
- * sees, but the high-level libfuse API gives each hardlinked name its own kernel inode, so
- * attributes of one name are not refreshed by writes through another: one second, libfuse's
- * default, bounds that.
+ * Cache timeouts by mode: an hour for everything. A read-only union never changes. A
+ * writable one changes only through its own mount, which the kernel sees, with one
+ * exception the helper covers: the high-level libfuse API gives each name of a hardlinked
+ * file its own kernel inode, so after a change through one name the native helper drops
+ * the others' cached attributes (FUSE_NOTIFY_INVAL_INODE).
  */
 export const DEFAULT_CACHE: Record<"ro" | "rw", AufsCacheOptions> = {
   ro: { entryTimeout: 3600, attrTimeout: 3600, negativeTimeout: 3600 },
-  rw: { entryTimeout: 1, attrTimeout: 1, negativeTimeout: 1 },
+  rw: { entryTimeout: 3600, attrTimeout: 3600, negativeTimeout: 3600 },
 };
 
 /**

@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import { loadAufsNative } from "./native-addon.js";
-import { AufsFuse } from "./union/aufs-fuse.js";
+import { aufsFuseClass } from "./union/aufs-fuse.js";
 import { fuseNativeOps, UnionOperations } from "./union/union-ops.js";
 import { type Branch, UnionTree } from "./union/union-tree.js";
 import { UnionWriter } from "./union/union-writer.js";
@@ -66,7 +66,8 @@ function main(): void {
   const args = JSON.parse(process.argv[2] ?? "") as AufsServerArgs;
   process.umask(0);
   process.title = "strata-aufs";
-  const native = loadAufsNative();
+  const native = loadAufsNative(); // before fuse-native: see aufsFuseClass
+  const AufsFuse = aufsFuseClass();
   const tree = new UnionTree(args.branches);
   const writer = tree.rw && args.workdir ? new UnionWriter(tree, native, args.workdir) : undefined;
   const ops = new UnionOperations(tree, writer, native, log);

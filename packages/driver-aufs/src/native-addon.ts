@@ -36,6 +36,14 @@ export interface AufsNative {
   removexattr(path: string, name: string): number;
   /** `umount2(2)`, lazily when `detach`. */
   umount(target: string, detach: boolean): number;
+  /**
+   * Drop the kernel's cached attributes of every name (kernel inode) showing inode number
+   * `ino`: after a change through one name of a hardlinked file.
+   * @returns how many kernel inodes were told.
+   */
+  invalidateIno(ino: number): number;
+  /** Tell the data path that backing inode `backing` shows as `shown` (0: forget it). */
+  setShownIno(backing: number, shown: number): void;
   /** Whether the next mount serves file data natively (default true). */
   setDataPath(on: boolean): void;
   /** Whether fuse-native's `fuse_new` went through the helper (its wrappers are active). */

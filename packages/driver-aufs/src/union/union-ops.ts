@@ -87,13 +87,15 @@ export class UnionOperations {
     private readonly writer: UnionWriter | undefined,
     private readonly native: AufsNative,
     private readonly log: (msg: string) => void = () => {},
-  ) {}
+  ) {
+    tree.onXino = (backing, shown) => native.setShownIno(backing, shown);
+  }
 
   getattr(p: string): Uint32Array {
     const h = this.hidden.get(p);
     if (h !== undefined) {
       const st = fs.lstatSync(h);
-      return statArray(st, this.tree.xino.get(st.ino) ?? st.ino, st.nlink);
+      return statArray(st, this.tree.shownIno(st.ino), st.nlink);
     }
     const e = this.entry(p);
     const st = this.tree.stat(p, e);
@@ -178,6 +180,7 @@ export class UnionOperations {
     this.prepareNew(dst);
     fs.linkSync(w.rw(src), w.rw(dst));
     this.tree.forget(dst);
+    this.aliasesChanged(w.rw(src)); // the other names' link count
     return 0;
   }
 
@@ -186,8 +189,10 @@ export class UnionOperations {
     if (h !== undefined) {
       this.hidden.delete(p);
       if (this.writer?.inWorkdir(h)) {
-        this.tree.dropXino(fs.lstatSync(h, { throwIfNoEntry: false }));
+        const st = fs.lstatSync(h);
+        this.tree.dropXino(st);
         fs.unlinkSync(h);
+        if (st.nlink > 1) this.native.invalidateIno(this.tree.shownIno(st.ino));
       }
       return 0;
     }
@@ -333,7 +338,16 @@ export class UnionOperations {
     }
     w.copyUp(p, this.entry(p), empty);
     fn(w.rw(p));
+    this.aliasesChanged(w.rw(p));
     return 0;
+  }
+
+  /** After a change to the file at `rw`: drop its other names' cached attributes. */
+  private aliasesChanged(rw: string): void {
+    const st = fs.lstatSync(rw, { throwIfNoEntry: false });
+    if (st && !st.isDirectory() && st.nlink > 1) {
+      this.native.invalidateIno(this.tree.shownIno(st.ino));
+    }
   }
 
   /**
@@ -349,6 +363,7 @@ export class UnionOperations {
       const moved = w.tmpPath();
       fs.renameSync(w.rw(src), moved);
       this.hidden.set(hiddenPath, moved);
+      this.aliasesChanged(moved);
     } else {
       this.hidden.set(hiddenPath, this.tree.abs(se.top, src));
     }
@@ -401,8 +416,10 @@ export class UnionOperations {
       if (e.dir) {
         fs.rmSync(w.rw(p), { recursive: true }); // holds whiteouts only
       } else {
-        this.tree.dropXino(fs.lstatSync(w.rw(p)));
+        const st = fs.lstatSync(w.rw(p));
+        this.tree.dropXino(st);
         fs.unlinkSync(w.rw(p));
+        if (st.nlink > 1) this.native.invalidateIno(this.tree.shownIno(st.ino));
       }
     }
     if (e.dir) this.tree.forgetTree(p);

@@ -112,7 +112,9 @@ export class UnionTree {
    * no other name shared: the origin's (AUFS's "xino"). The kernel keeps caching the number
    * it saw before the copy-up, and a hardlink made to the copy must show the same one.
    */
-  readonly xino = new Map<number, number>();
+  private readonly xino = new Map<number, number>();
+  /** Told of every change to the shown inode numbers (the native data path mirrors them). */
+  onXino: (backing: number, shown: number) => void = () => {};
   private readonly entries = new Map<string, UnionEntry>();
   private readonly listings: Map<string, Map<string, boolean> | null>[];
 
@@ -243,12 +245,25 @@ export class UnionTree {
 
   /** The inode number a non-directory shows (its origin's after a copy-up). */
   fileIno(e: UnionEntry, st: fs.Stats): number {
-    return this.isRw(e.top) ? (this.xino.get(st.ino) ?? st.ino) : st.ino;
+    return this.isRw(e.top) ? this.shownIno(st.ino) : st.ino;
+  }
+
+  /** The inode number shown for backing inode `ino` of the writable branch. */
+  shownIno(ino: number): number {
+    return this.xino.get(ino) ?? ino;
+  }
+
+  /** Show `origin` for the writable branch's backing inode `copy` (made by a copy-up). */
+  setXino(copy: number, origin: number): void {
+    this.xino.set(copy, origin);
+    this.onXino(copy, origin);
   }
 
   /** Drop the shown inode number of a writable-branch file about to lose its last name. */
   dropXino(st: fs.Stats | undefined): void {
-    if (st && st.nlink <= 1 && !st.isDirectory()) this.xino.delete(st.ino);
+    if (st && st.nlink <= 1 && !st.isDirectory() && this.xino.delete(st.ino)) {
+      this.onXino(st.ino, 0);
+    }
   }
 
   /** The inode number a directory shows: its lowest branch's, so copy-up keeps it. */

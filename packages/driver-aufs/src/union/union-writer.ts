@@ -80,7 +80,7 @@ export class UnionWriter {
     const copied = fs.lstatSync(tmp).ino;
     fs.renameSync(tmp, this.rw(p));
     // Keep showing the origin's inode number, unless other names still share it below.
-    if (st.nlink === 1n) this.tree.xino.set(copied, Number(st.ino));
+    if (st.nlink === 1n) this.tree.setXino(copied, this.originIno(e, st));
     this.tree.forget(p);
   }
 
@@ -141,6 +141,8 @@ export class UnionWriter {
       }
       this.copyEntryTo(src, st, dst, false);
       if (st.nlink > 1n) links.set(st.ino, dst);
+      // The kernel keeps the moved names' inodes: keep showing their numbers.
+      else this.tree.setXino(fs.lstatSync(dst).ino, this.originIno(e, st));
       return;
     }
     fs.mkdirSync(dst, 0o700);
@@ -148,6 +150,11 @@ export class UnionWriter {
       this.copyInto(childPath(p, name), path.join(dst, name), links);
     }
     this.copyMeta(src, dst, st);
+  }
+
+  /** The inode number the union showed for `e` (stat `st` of it in its top branch). */
+  private originIno(e: UnionEntry, st: fs.BigIntStats): number {
+    return this.tree.isRw(e.top) ? this.tree.shownIno(Number(st.ino)) : Number(st.ino);
   }
 
   /** Whether `p` lies in the work directory. */
