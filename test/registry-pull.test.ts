@@ -237,6 +237,38 @@ describe("strata pull from a real registry", () => {
     expect(bad.code).toBe(125);
   });
 
+  it("pulls docker.io names through --registry-mirror or registries.json, as docker does", async () => {
+    const cli = await fresh();
+    const res = await cli.run([
+      "--registry-mirror",
+      `http://${registry.address}`,
+      "pull",
+      "busybox",
+    ]);
+    expect(res.stderr).toBe("");
+    expect(res.stdout).toMatch(
+      /^Using default tag: latest\nlatest: Pulling from library\/busybox\n[\s\S]*Status: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/,
+    );
+    const img = inspect(await cli.ok(["image", "inspect", "busybox"]));
+    expect(img.Id).toBe(seeded.oci.config);
+    expect(img.RepoDigests).toEqual([`busybox@${seeded.oci.digest}`]);
+    // A pulled image goes with its tag: docker untags its digest reference too.
+    expect(await cli.ok(["rmi", "busybox"])).toMatch(
+      new RegExp(
+        `^Untagged: busybox:latest\nUntagged: busybox@${seeded.oci.digest}\nDeleted: ${img.Id}\n`,
+      ),
+    );
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const own = join(await makeTempDir("strata-config-"), "strata");
+    await mkdir(own, { recursive: true });
+    await writeFile(
+      join(own, "registries.json"),
+      JSON.stringify({ "registry-mirrors": [`http://${registry.address}`] }),
+    );
+    const viaFile = await cli.run(["pull", "-q", "busybox:v2s2"], { env: { STRATA_CONFIG: own } });
+    expect(viaFile.stdout).toBe("docker.io/library/busybox:v2s2\n");
+  });
+
   it("fails with docker's words for an unknown tag, an unknown repository and no registry", async () => {
     const cli = await fresh();
     const tag = await cli.run(["pull", `${registry.address}/library/busybox:nope`]);

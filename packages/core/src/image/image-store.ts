@@ -419,14 +419,28 @@ export class ImageStore {
         out.push({ untagged: familiarString(parseReference(n)) });
       };
       if (byName) {
-        // Removing by name untags that name; the image goes with its last name.
-        if (user && names.length === 1 && !opts.force) {
+        // Removing by name untags that name; as docker does, when no other tag of its
+        // repository is left, that repository's digest references go too (a pulled image's
+        // `name@sha256:…`); the image goes with its last name.
+        const repoOf = (n: string) => fullName(parseReference(n));
+        const isDigestRef = (n: string) => n.includes("@");
+        let remaining = names.filter((n) => n !== byName);
+        let digestsToo: string[] = [];
+        if (
+          !isDigestRef(byName) &&
+          !remaining.some((n) => !isDigestRef(n) && repoOf(n) === repoOf(byName))
+        ) {
+          digestsToo = remaining.filter((n) => isDigestRef(n) && repoOf(n) === repoOf(byName));
+          remaining = remaining.filter((n) => !digestsToo.includes(n));
+        }
+        if (user && remaining.length === 0 && !opts.force) {
           throw new FailedPreconditionError(
             `conflict: unable to remove repository reference "${input}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortId(row.id)}`,
           );
         }
         untag(byName);
-        if (names.length > 1) return;
+        for (const d of digestsToo) untag(d);
+        if (remaining.length > 0) return;
       } else {
         const repos = new Set(names.map((n) => fullName(parseReference(n))));
         if (repos.size > 1 && !opts.force) {
