@@ -30,8 +30,10 @@ export const VERBOSE_TABLES = {
     "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
 } as const;
 
-/** Column names of the volume and build cache tables (strata has neither kind of object). */
+/** Column names of the `-v` volumes table (strata has no volumes: it is always empty). */
 export const VOLUME_HEADER = { Name: "VOLUME NAME", Links: "LINKS", Size: "SIZE" } as const;
+
+/** Column names of the `-v` build cache table (strata has no build cache: always empty). */
 export const BUILD_CACHE_HEADER = {
   ID: "CACHE ID",
   CacheType: "CACHE TYPE",
