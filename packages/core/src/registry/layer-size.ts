@@ -6,9 +6,9 @@ import { layerCompression } from "../image/media-types.js";
 /**
  * The size recorded for a pulled layer, read from the stored blob without decompressing it
  * (a pull must not be slower than copying the blobs): the uncompressed tar size the blob
- * states — a gzip stream's `ISIZE` trailer (its size modulo 2³², raised to at least the
- * blob's own size), a zstd frame's content size when the frame header has one — else the
- * blob's size. A plain tar's size is its own.
+ * states — a gzip stream's `ISIZE` trailer (its size modulo 2³², unwrapped when it is
+ * impossibly small for the blob), a zstd frame's content size when the frame header has
+ * one — else the blob's size. A plain tar's size is its own.
  */
 export async function layerSizeHint(store: ContentStore, desc: Descriptor): Promise<number> {
   const compression = layerCompression(desc.mediaType);
@@ -20,8 +20,10 @@ export async function layerSizeHint(store: ContentStore, desc: Descriptor): Prom
       if (desc.size < 18) return desc.size;
       const buf = Buffer.alloc(4);
       await fh.read(buf, 0, 4, desc.size - 4);
+      // gzip grows incompressible data by a little at most, so an ISIZE well below the
+      // blob's size means the tar was 4 GiB or more and ISIZE wrapped.
       let size = buf.readUInt32LE(0);
-      while (size < desc.size) size += 2 ** 32;
+      while (size * 1.01 + 1024 < desc.size) size += 2 ** 32;
       return size;
     }
     const head = Buffer.alloc(18);
