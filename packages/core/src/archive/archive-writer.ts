@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
 import type { Descriptor, Platform } from "../content/descriptor.js";
 import { sha256Digest } from "../content/digest.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -102,6 +102,7 @@ interface ArchiveBlob {
  * except the docker schema 2 manifest strata generates itself for a local image (import,
  * commit): it carries no identity, so the archive holds its OCI equivalent, which OCI
  * tools such as umoci require.
+ * `sink` must be done with a chunk when its `write` resolves: layer buffers are reused.
  * @throws InvalidArgumentError when a stored blob changed size; NotFoundError when one is
  *   missing. Bytes already written to `sink` are then incomplete.
  */
@@ -286,25 +287,33 @@ async function writeStoredBlob(
       `blob ${blob.digest}: stored size ${info.size} differs from the manifest's ${blob.size} (the store is damaged)`,
     );
   }
-  const stream = createReadStream(store.content.blobPath(blob.digest), {
-    highWaterMark: READ_CHUNK,
-  });
-  let seen = 0;
+  let fh: fs.FileHandle;
   try {
-    await tar.begin(fileHeader(name, blob.size));
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted();
-      seen += chunk.length;
-      if (seen > blob.size) break;
-      await tar.body(chunk);
-    }
+    fh = await fs.open(store.content.blobPath(blob.digest), "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") {
       throw new NotFoundError(`blob ${blob.digest}: not found`, { cause: err });
     }
     throw err;
+  }
+  // Two buffers in turn: when `tar.body` returns, the previous chunk's write is done (the
+  // tar writer keeps one write in flight), so its buffer can be filled again. Reusing them
+  // keeps memory flat instead of leaving a trail of garbage buffers for the GC.
+  const buffers = [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)];
+  let seen = 0;
+  try {
+    await tar.begin(fileHeader(name, blob.size));
+    for (let turn = 0; seen < blob.size; turn ^= 1) {
+      signal?.throwIfAborted();
+      const buf = buffers[turn]!;
+      const want = Math.min(READ_CHUNK, blob.size - seen);
+      const { bytesRead } = await fh.read(buf, 0, want, seen);
+      if (bytesRead === 0) break;
+      seen += bytesRead;
+      await tar.body(buf.subarray(0, bytesRead));
+    }
   } finally {
-    stream.destroy();
+    await fh.close();
   }
   if (seen !== blob.size) {
     throw new InvalidArgumentError(

@@ -100,27 +100,21 @@ async function writeFileAtomically(
   }
 }
 
-/** A sink over a writable stream, honouring backpressure and surfacing its errors. */
+/**
+ * A sink over a writable stream: each write resolves once the stream has taken the chunk
+ * (its callback ran), so the saver may reuse the buffer; stream errors (EPIPE) surface.
+ */
 function writableSink(out: NodeJS.WritableStream): ByteSink {
   let failed: unknown;
   out.on("error", (err) => {
     failed = err;
   });
   return {
-    async write(chunk) {
-      if (failed) throw failed;
-      if (!out.write(chunk)) {
-        await new Promise<void>((resolve, reject) => {
-          const done = (err?: unknown) => {
-            out.off("drain", done);
-            out.off("error", done);
-            if (err) reject(err);
-            else resolve();
-          };
-          out.on("drain", done);
-          out.on("error", done);
-        });
-      }
+    write(chunk) {
+      if (failed) return Promise.reject(failed);
+      return new Promise<void>((resolve, reject) => {
+        out.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
+      });
     },
   };
 }
