@@ -88,19 +88,13 @@ export async function loadImageArchive(
     }
     for (const { plan, image } of records) {
       const moved: LoadedImage["moved"] = [];
-      for (const tag of plan.tags) {
-        const name = familiarString(withDefaultTag(tag));
+      for (const name of tagNames(plan)) {
         const previous = await images.resolve(name).catch(() => undefined);
         if (previous && previous.id !== plan.id) moved.push({ tag: name, previousId: previous.id });
       }
       const existed = images.allIds().includes(plan.id);
       await images.addImage(image);
-      added.push({
-        id: plan.id,
-        tags: plan.tags.map((t) => familiarString(withDefaultTag(t))),
-        moved,
-        created: !existed,
-      });
+      added.push({ id: plan.id, tags: tagNames(plan), moved, created: !existed });
     }
   } catch (err) {
     await rollback(images, meta, created, added).catch(() => {});
@@ -109,6 +103,11 @@ export async function loadImageArchive(
     await archive.discard();
   }
   return added.map(({ id, tags, moved }) => ({ id, tags, moved }));
+}
+
+/** The plan's tags as docker prints them, each once. */
+function tagNames(plan: PlannedImage): string[] {
+  return [...new Set(plan.tags.map((t) => familiarString(withDefaultTag(t))))];
 }
 
 /** Verify every layer of `plan` against the config's diff IDs and build the image record. */
