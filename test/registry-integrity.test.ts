@@ -19,7 +19,7 @@ import {
   startRegistry,
   tamper,
 } from "./helpers/registry.js";
-import { cleanupTempDirs, createStrata, makeTempDir, strataBin } from "./helpers/strata.js";
+import { cleanupTempDirs, createStrata, makeTempDir, run, strataBin } from "./helpers/strata.js";
 
 let registry: RegistryServer;
 let big: SeededImage;
@@ -103,6 +103,36 @@ describe("pull integrity", () => {
       expect(await ingest(cli.root)).toEqual([]);
       const img = JSON.parse(await cli.ok(["image", "inspect", ref])) as { Id: string }[];
       expect(img[0]!.Id).toBe(big.config);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("redraws each layer's line with its byte counts on a terminal", async () => {
+    const proxy = await startProxy(registry.address, { bytesPerSecond: 16 * 1024 * 1024 });
+    try {
+      const cli = await fresh();
+      const ref = big.ref.replace(registry.address, proxy.address);
+      const command = [process.execPath, strataBin, "--root", cli.root, "-s", "vfs", "pull", ref]
+        .map((a) => `'${a}'`)
+        .join(" ");
+      // script(1) gives the command a pseudo-terminal, as a user's shell would.
+      const res = await run("script", ["-qefc", `stty cols 120; ${command}`, "/dev/null"], {
+        env: cli.env,
+      });
+      expect(res.code).toBe(0);
+      const id = short(big.layers[1]!);
+      const drawn = res.stdout
+        .split("\x1b[2K\r")
+        .filter((l) => l.startsWith(`${id}: Downloading [`));
+      expect(drawn.length).toBeGreaterThan(1);
+      for (const line of drawn) {
+        expect(line.split("\x1b[")[0]).toMatch(
+          /^[0-9a-f]{12}: Downloading \[=*>? *\] +[0-9.]+[kM]?B\/25\.17MB\r$/,
+        );
+      }
+      expect(res.stdout).toContain(`\x1b[2K\r${id}: Pull complete\r`);
+      expect(res.stdout).toContain(`Status: Downloaded newer image for ${ref}`);
     } finally {
       await proxy.close();
     }
