@@ -141,6 +141,13 @@ describe("save", () => {
 });
 
 describe("load", () => {
+  beforeAll(async () => {
+    // The archives these tests read (the save tests above write the same bytes).
+    await cli.ok("save", "-o", join(tmp, "a.tar"), "busybox:latest");
+    await cli.ok("save", "-o", join(tmp, "all.tar"), "busybox", "mybox:v1", "other:1");
+    await cli.ok("save", "-o", join(tmp, "by-id.tar"), busyboxId.slice(7, 19));
+  });
+
   it("round-trips into a fresh store with the same IDs, tags, digests and inspect", async () => {
     const out = join(tmp, "all.tar");
     await cli.ok("save", "-o", out, "busybox", "mybox:v1", "other:1");
@@ -166,13 +173,22 @@ describe("load", () => {
     expect(sha256(await readFile(again))).toBe(sha256(await readFile(out)));
   });
 
-  it("reads stdin, gzip-compressed archives, and -q", async () => {
+  it("reads stdin, compressed archives (gzip, zstd, bzip2, xz), and -q", async () => {
     const raw = await readFile(join(tmp, "a.tar"));
     const fresh = await createStrata({ driver: "vfs" });
     const r = await fresh.run(["load", "-q"], { input: gzipSync(raw) });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("Loaded image: busybox:latest\n");
     expect(await fresh.ok("images", "-q", "--no-trunc")).toBe(`${busyboxId}\n`);
+    // docker also takes zstd, bzip2 and xz archives.
+    for (const tool of ["zstd", "bzip2", "xz"]) {
+      const file = join(tmp, `a.tar.${tool}`);
+      expect(
+        (await run("bash", ["-c", `${tool} -c '${join(tmp, "a.tar")}' > '${file}'`])).code,
+      ).toBe(0);
+      const other = await createStrata({ driver: "vfs" });
+      expect(await other.ok("load", "-i", file)).toBe("Loaded image: busybox:latest\n");
+    }
   });
 
   it("refuses to read an archive from a terminal, as docker does", async () => {

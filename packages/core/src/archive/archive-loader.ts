@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import type { ContentStore } from "../content/content-store.js";
-import { decompressLayer } from "../diff/layer-compression.js";
 import { InvalidArgumentError } from "../errors.js";
 import { hostArchitecture } from "../image/image-importer.js";
 import type { ImageStore, NewImage } from "../image/image-store.js";
@@ -8,14 +7,9 @@ import { layerCompression, MediaTypes } from "../image/media-types.js";
 import { familiarString, withDefaultTag } from "../image/reference.js";
 import type { MetadataStore } from "../metadata/metadata-store.js";
 import { type PlannedImage, type PlatformWanted, planImages } from "./archive-catalog.js";
+import { decompressArchive } from "./archive-decompress.js";
 import { type ArchiveFile, type LoadProgress, spoolArchive } from "./archive-spool.js";
-import {
-  type LayerFacts,
-  LayerProbe,
-  notALayer,
-  probeBuffer,
-  sniffCompression,
-} from "./layer-probe.js";
+import { type LayerFacts, LayerProbe, notALayer, probeBuffer } from "./layer-probe.js";
 
 /** Options of {@link loadImageArchive}. */
 export interface LoadArchiveOptions {
@@ -47,7 +41,7 @@ const LAYER_TYPES: Record<LayerFacts["compression"], string> = {
 
 /**
  * Load an image archive (docker 25+, docker 1.10–24, skopeo `docker-archive:`, or an OCI
- * image layout; plain, gzip or zstd compressed) into the store, in three steps:
+ * image layout; plain or compressed with gzip, zstd, bzip2 or xz) into the store, in three steps:
  *
  * 1. stream: every file is spooled into the content store's ingest (or held in memory when
  *    small) and checked against its name, in whatever order the archive has them;
@@ -220,29 +214,4 @@ async function rollback(
       if (!used.get(d)) fs.rmSync(images.content.blobPath(d), { force: true });
     }
   });
-}
-
-/** The archive's bytes, decompressed when they start with a gzip or zstd header. */
-async function decompressArchive(
-  source: AsyncIterable<Uint8Array>,
-): Promise<AsyncIterable<Uint8Array>> {
-  const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return (async function* () {})();
-  const head = first.value;
-  async function* whole(): AsyncGenerator<Uint8Array> {
-    yield head;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  }
-  const compression = sniffCompression(head);
-  if (compression === "none") {
-    if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) {
-      throw new InvalidArgumentError("load: bzip2-compressed archives are not supported");
-    }
-    if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58) {
-      throw new InvalidArgumentError("load: xz-compressed archives are not supported");
-    }
-    return whole();
-  }
-  return decompressLayer(whole(), compression);
 }

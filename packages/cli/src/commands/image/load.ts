@@ -11,7 +11,7 @@ export class ImageLoadCommand extends StrataCommand {
     details: `
       Reads an archive as \`save\` and \`docker save\` write it (docker 25+ and the older
       \`<id>/layer.tar\` format), as skopeo writes \`docker-archive:\`, or an OCI image
-      layout archive; plain, gzip or zstd compressed. Every blob is checked against its
+      layout archive; plain or compressed (gzip, zstd, bzip2, xz). Every blob is checked against its
       digest and every layer against the config's diff IDs before anything is stored; a
       bad archive changes nothing. Layers the store already has are not written again.
       Prints \`Loaded image: NAME:TAG\` per tag, or \`Loaded image ID: …\` for an untagged
