@@ -17,7 +17,12 @@ import {
   Tokens,
 } from "@strata/core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { CONTAINER_DRIVERS, importSeedImage, itAsRoot } from "./helpers/containers.js";
+import {
+  CONTAINER_DRIVERS,
+  importSeedImage,
+  itAsRoot,
+  removeAllContainers,
+} from "./helpers/containers.js";
 import {
   cleanupTempDirs,
   createStrata,
@@ -66,6 +71,7 @@ describe.each(CONTAINER_DRIVERS)("commit and export on %s", (driver) => {
     id = (await cli.ok("create", "--name", "rich", "seed", "sh", "-c", CHANGES)).trim();
     await cli.ok("start", "-a", "rich");
   });
+  afterAll(() => removeAllContainers(cli));
 
   itAsRoot("diff lists every change", async () => {
     expect(await cli.ok("diff", "rich")).toBe(
@@ -88,8 +94,10 @@ describe.each(CONTAINER_DRIVERS)("commit and export on %s", (driver) => {
   });
 
   itAsRoot("the committed layer is byte for byte the naive differ's", async () => {
-    // On overlay the commit goes through its native differ (the upper directory alone).
-    const differ = driver === "overlay" ? "OverlayDiffer" : "NaiveDiffer";
+    // On overlay and aufs the commit goes through the native differ (the upper directory or
+    // writable branch alone).
+    const differ =
+      { overlay: "OverlayDiffer", aufs: "AufsDiffer" }[driver as string] ?? "NaiveDiffer";
     expect(await cli.ok("info")).toContain(`  Differ: ${differ}\n`);
     const imageId = (await cli.ok("commit", "rich", "richimage")).trim();
     const inspect = JSON.parse(await cli.ok("image", "inspect", imageId))[0];

@@ -7,7 +7,13 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { eventually, importSeedImage, itAsRoot, mountsBelow } from "./helpers/containers.js";
+import {
+  eventually,
+  importSeedImage,
+  itAsRoot,
+  mountsBelow,
+  removeAllContainers,
+} from "./helpers/containers.js";
 import { cleanupTempDirs, createStrata, type StrataCli } from "./helpers/strata.js";
 
 afterAll(cleanupTempDirs);
@@ -31,6 +37,7 @@ describe("containers across drivers and failures", () => {
     await cli.ok("--storage-driver", "overlay", "images");
     await importSeedImage(cli, "seed");
   });
+  afterAll(() => removeAllContainers(cli));
 
   itAsRoot("a container is used through its own driver unless another is asked for", async () => {
     await cli.ok(

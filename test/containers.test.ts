@@ -13,6 +13,7 @@ import {
   importSeedImage,
   itAsRoot,
   mountsBelow,
+  removeAllContainers,
 } from "./helpers/containers.js";
 import { cleanupTempDirs, createStrata, makeTempDir, type StrataCli } from "./helpers/strata.js";
 
@@ -27,6 +28,7 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
     cli = await createStrata({ driver });
     await importSeedImage(cli, "seed");
   });
+  afterAll(() => removeAllContainers(cli));
 
   itAsRoot("runs the seed image: the image's ENV HOSTNAME wins over the default", async () => {
     expect(await cli.ok("run", "--rm", "seed", "sh", "-c", "echo $HOSTNAME")).toBe("shiyanlou\n");
@@ -268,6 +270,23 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
     const gone = await cli.run("rm", "later");
     expect(gone.stderr).toBe("Error: No such container: later\n");
     expect(gone.code).toBe(1);
+  });
+
+  itAsRoot("pause, unpause, restart and wait", async () => {
+    const script = 'trap "exit 9" TERM; while true; do sleep 1; done';
+    await cli.ok("run", "-d", "--name", "pz", "seed", "sh", "-c", script);
+    expect(await cli.ok("pause", "pz")).toBe("pz\n");
+    expect(await cli.ok("ps")).toMatch(/Up .+ \(Paused\)\s+pz\n/);
+    expect((await cli.run("pause", "pz")).stderr).toMatch(/is already paused\n$/);
+    expect(await cli.ok("unpause", "pz")).toBe("pz\n");
+    expect((await cli.run("unpause", "pz")).stderr).toMatch(/is not paused\n$/);
+    expect(await cli.ok("restart", "-t", "5", "pz")).toBe("pz\n");
+    expect(await cli.ok("ps")).toMatch(/Up .+\s+pz\n/);
+    const waiting = cli.run("wait", "pz");
+    await cli.ok("stop", "pz");
+    expect((await waiting).stdout).toBe("9\n"); // its TERM trap's exit code
+    expect(await cli.ok("wait", "pz")).toBe("9\n");
+    await cli.ok("rm", "pz");
   });
 
   itAsRoot("run -d --rm removes the container when it ends", async () => {

@@ -4,7 +4,13 @@
  * into the container's shell with `send-keys` and reading the screen with `capture-pane`.
  */
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { CONTAINER_DRIVERS, eventually, importSeedImage, itAsRoot } from "./helpers/containers.js";
+import {
+  CONTAINER_DRIVERS,
+  eventually,
+  importSeedImage,
+  itAsRoot,
+  removeAllContainers,
+} from "./helpers/containers.js";
 import { cleanupTempDirs, createStrata, run, type StrataCli, strataBin } from "./helpers/strata.js";
 
 /** A private tmux server, so the tests never touch a user's sessions. */
@@ -57,6 +63,7 @@ describe.each(CONTAINER_DRIVERS)("interactive terminals on %s", (driver) => {
     cli = await createStrata({ driver });
     await importSeedImage(cli, "seed");
   });
+  afterAll(() => removeAllContainers(cli));
 
   itAsRoot("run -t -i: a shell on a real terminal; its exit code is strata's", async () => {
     const pane = `run-${driver}`;

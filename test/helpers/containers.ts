@@ -8,7 +8,7 @@ import { it } from "vitest";
 import { makeBusyboxRootfs, makeTempDir, type StrataCli } from "./strata.js";
 
 /** The drivers the container suites run on. */
-export const CONTAINER_DRIVERS = ["vfs", "overlay"] as const;
+export const CONTAINER_DRIVERS = ["vfs", "overlay", "aufs"] as const;
 
 const isRoot = process.getuid?.() === 0;
 
@@ -54,4 +54,14 @@ export async function eventually(fn: () => Promise<boolean>, ms = 20_000): Promi
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Kill and remove every container of a store (for `afterAll`): a test that failed half-way
+ * must not leave a container running, or its rootfs mounted, after its store is deleted.
+ */
+export async function removeAllContainers(cli: StrataCli): Promise<void> {
+  const r = await cli.run("ps", "-a", "-q", "--no-trunc");
+  const ids = r.stdout.split("\n").filter(Boolean);
+  if (ids.length > 0) await cli.run("rm", "-f", ...ids);
 }

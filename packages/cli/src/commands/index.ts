@@ -8,12 +8,16 @@ import { ContainerExportCommand } from "./container/export.js";
 import { ContainerInspectCommand } from "./container/inspect.js";
 import { ContainerKillCommand } from "./container/kill.js";
 import { ContainerLogsCommand } from "./container/logs.js";
+import { ContainerPauseCommand } from "./container/pause.js";
 import { ContainerPruneCommand } from "./container/prune.js";
 import { ContainerListCommand } from "./container/ps.js";
+import { ContainerRestartCommand } from "./container/restart.js";
 import { ContainerRemoveCommand } from "./container/rm.js";
 import { ContainerRunCommand } from "./container/run.js";
 import { ContainerStartCommand } from "./container/start.js";
 import { ContainerStopCommand } from "./container/stop.js";
+import { ContainerUnpauseCommand } from "./container/unpause.js";
+import { ContainerWaitCommand } from "./container/wait.js";
 import { ImageHistoryCommand } from "./image/history.js";
 import { ImageImportCommand } from "./image/import.js";
 import { ImageInspectCommand } from "./image/inspect.js";
@@ -70,5 +74,9 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ContainerCommitCommand,
   ContainerExportCommand,
   ContainerInspectCommand,
+  ContainerPauseCommand,
+  ContainerUnpauseCommand,
+  ContainerRestartCommand,
+  ContainerWaitCommand,
   ContainerPruneCommand,
 ];

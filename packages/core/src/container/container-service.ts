@@ -4,30 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  isErrorCode,
-  NotSupportedError,
-  UnavailableError,
-} from "../errors.js";
-import { emptyContainerConfig } from "../image/config-changes.js";
+import { FailedPreconditionError, isErrorCode, UnavailableError } from "../errors.js";
 import { ImageStore } from "../image/image-store.js";
-import type { ContainerConfig } from "../image/image-types.js";
 import { isMountPoint, MountManager } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { Tokens } from "../tokens.js";
+import { containerConfig, normalizeSignal, parseBind, parseNetwork } from "./container-config.js";
 import { containerInspect } from "./container-inspect.js";
 import { containerKey, fillInitLayer, initLayerKey, initLayerName } from "./container-layout.js";
 import { generateContainerName } from "./container-names.js";
 import { ContainerRunner } from "./container-runner.js";
 import { ContainerStore } from "./container-store.js";
-import type {
-  ContainerRecord,
-  CreateContainerOptions,
-  HostConfig,
-  NetworkMode,
-} from "./container-types.js";
+import type { ContainerRecord, CreateContainerOptions, HostConfig } from "./container-types.js";
 import { containerEnv, mergeEnv, ociProcess } from "./oci-spec.js";
 import { checkExecutable, lookupUser } from "./rootfs-lookup.js";
 
@@ -193,6 +181,47 @@ export class ContainerService {
   }
 
   /**
+   * Freeze every process of a running container (`docker pause`, runc's freezer).
+   * @throws FailedPreconditionError when it does not run or is paused already.
+   */
+  async pause(rec: ContainerRecord): Promise<void> {
+    this.runner.checkDriver(rec);
+    const rt = await this.runtimeOf(rec);
+    if (rt === "paused") throw new FailedPreconditionError(`container ${rec.id} is already paused`);
+    await this.runner.runc.pause(rec.id);
+  }
+
+  /**
+   * Thaw a paused container (`docker unpause`).
+   * @throws FailedPreconditionError when it is not paused.
+   */
+  async unpause(rec: ContainerRecord): Promise<void> {
+    this.runner.checkDriver(rec);
+    if ((await this.runtimeOf(rec)) !== "paused") {
+      throw new FailedPreconditionError(`container ${rec.id} is not paused`);
+    }
+    await this.runner.runc.resume(rec.id);
+  }
+
+  /** runc's status of a container that must be running. */
+  private async runtimeOf(rec: ContainerRecord): Promise<string | undefined> {
+    const now = await this.runner.reconcile(rec);
+    if (now.state.status !== "running") {
+      throw new FailedPreconditionError(`container ${rec.id} is not running`);
+    }
+    return this.runner.runtimeStatus(rec.id);
+  }
+
+  /**
+   * Block until a container stops (`docker wait`) and return its exit code; a container
+   * that does not run answers at once with its last one.
+   */
+  async wait(rec: ContainerRecord): Promise<number> {
+    await this.runner.waitStopped(rec.id, -1);
+    return this.store.byId(rec.id)?.state.exitCode ?? 0;
+  }
+
+  /**
    * Remove a container (`docker rm`): refuses a running one unless `force`, which kills it.
    * @throws FailedPreconditionError for a running container without `force`.
    */
@@ -273,97 +302,4 @@ export class ContainerService {
       fs.rmSync(file, { force: true });
     }
   }
-}
-
-/** `--network` values strata can wire up. */
-function parseNetwork(value: string | undefined): NetworkMode {
-  if (value === undefined || value === "none") return "none";
-  if (value === "host") return "host";
-  throw new NotSupportedError(
-    `network "${value}": not supported; strata runs containers with --network none (the default) or --network host`,
-  );
-}
-
-/** Check a `-v` value and make its host path absolute. */
-function parseBind(spec: string): string {
-  const parts = spec.split(":");
-  const [source = "", destination = "", mode] = parts;
-  if (parts.length < 2 || parts.length > 3 || destination === "") {
-    throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
-  }
-  if (!source.startsWith("/") && !source.startsWith(".")) {
-    throw new NotSupportedError(
-      `volume "${source}": named volumes are not supported; give an absolute host path`,
-    );
-  }
-  if (!destination.startsWith("/")) {
-    throw new InvalidArgumentError(
-      `invalid volume specification: '${spec}': invalid mount config: invalid mount path: '${destination}' mount path must be absolute`,
-    );
-  }
-  if (mode !== undefined && !/^(ro|rw|z|Z)(,(ro|rw|z|Z))*$/.test(mode)) {
-    throw new InvalidArgumentError(`invalid mode: ${mode}`);
-  }
-  return [path.resolve(source), destination, ...(mode ? [mode] : [])].join(":");
-}
-
-/** The container's effective config: the image's, with `create`'s options over it. */
-function containerConfig(
-  image: ContainerConfig | undefined,
-  opts: CreateContainerOptions,
-  id: string,
-  network: NetworkMode,
-): ContainerConfig {
-  const base = { ...emptyContainerConfig(), ...(image ?? {}) };
-  let entrypoint = base.Entrypoint ?? null;
-  let cmd = opts.cmd && opts.cmd.length > 0 ? opts.cmd : (base.Cmd ?? null);
-  if (opts.entrypoint !== undefined) {
-    // docker: a new entrypoint drops the image's CMD; an empty one clears both.
-    entrypoint = opts.entrypoint === "" ? null : [opts.entrypoint];
-    cmd = opts.cmd && opts.cmd.length > 0 ? opts.cmd : null;
-  }
-  if ((entrypoint?.length ?? 0) + (cmd?.length ?? 0) === 0) {
-    throw new InvalidArgumentError("No command specified");
-  }
-  const workdir = opts.workdir ?? base.WorkingDir ?? "";
-  if (workdir !== "" && !workdir.startsWith("/")) {
-    throw new InvalidArgumentError(
-      `the working directory '${workdir}' is invalid, it needs to be an absolute path`,
-    );
-  }
-  const hostname = opts.hostname || (network === "host" ? os.hostname() : id.slice(0, 12));
-  return {
-    ...base,
-    Hostname: hostname,
-    User: opts.user ?? base.User ?? "",
-    AttachStdin: !!opts.openStdin,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: !!opts.tty,
-    OpenStdin: !!opts.openStdin,
-    StdinOnce: !!opts.openStdin,
-    Env: mergeEnv(base.Env ?? [], opts.env ?? []),
-    Cmd: cmd,
-    Image: opts.image,
-    WorkingDir: workdir,
-    Entrypoint: entrypoint,
-  };
-}
-
-/**
- * A signal as runc takes it (`SIGTERM`), from docker's forms: `TERM`, `SIGTERM`, `15`.
- * @throws InvalidArgumentError `Invalid signal: X`.
- */
-export function normalizeSignal(signal: string): string {
-  const s = signal.trim().toUpperCase();
-  const signals = os.constants.signals as Record<string, number>;
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    const name = Object.keys(signals).find((k) => signals[k] === n);
-    if (name && n > 0) return name;
-  } else {
-    const name = s.startsWith("SIG") ? s : `SIG${s}`;
-    if (signals[name] !== undefined) return name;
-  }
-  throw new InvalidArgumentError(`Invalid signal: ${signal}`);
 }

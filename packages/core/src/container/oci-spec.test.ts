@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeSignal } from "./container-service.js";
+import { normalizeSignal } from "./container-config.js";
 import { buildOciSpec, containerEnv, mergeEnv } from "./oci-spec.js";
 
 describe("buildOciSpec", () => {

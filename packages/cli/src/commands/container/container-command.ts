@@ -1,6 +1,6 @@
-import type { ContainerRecord, DependencyContainer } from "@strata/core";
+import type { ContainerRecord, ContainerService, DependencyContainer } from "@strata/core";
 import type { Composition } from "../../container.js";
-import { reportError } from "../../errors.js";
+import { MultiError, reportError } from "../../errors.js";
 import { type Core, StrataCommand } from "../strata-command.js";
 
 /** A container found by reference, with the DI container of the driver that holds it. */
@@ -43,6 +43,34 @@ export abstract class ContainerCommand extends StrataCommand {
     const [core, di] = await Promise.all([this.core(), this.context.container()]);
     const rec = di.resolve(core.ContainerStore).get(ref);
     return { rec, di: await this.diFor(rec.driver, di) };
+  }
+
+  /**
+   * Apply `fn` to each container named, printing each name as given once done, and fail
+   * at the end with every error (docker's multi-container commands go on after a failure).
+   */
+  protected async eachContainer(
+    refs: readonly string[],
+    fn: (
+      service: ContainerService,
+      rec: ContainerRecord,
+      di: DependencyContainer,
+      ref: string,
+    ) => Promise<unknown>,
+  ): Promise<number> {
+    const core = await this.core();
+    const errors: Error[] = [];
+    for (const ref of refs) {
+      try {
+        const { rec, di } = await this.find(ref);
+        await fn(di.resolve(core.ContainerService), rec, di, ref);
+        this.print(`${ref}\n`);
+      } catch (err) {
+        errors.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (errors.length > 0) throw new MultiError(errors);
+    return 0;
   }
 
   /** The DI container for `driver`: the selected one, or one built for it when allowed. */

@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { MultiError } from "../../errors.js";
 import { ContainerCommand } from "./container-command.js";
 
 /** `strata rm [-f] CONTAINER...`: remove containers. */
@@ -28,18 +27,6 @@ export class ContainerRemoveCommand extends ContainerCommand {
   containers = Option.Rest({ required: 1, name: "CONTAINER" });
 
   protected async run(): Promise<number> {
-    const core = await this.core();
-    const errors: Error[] = [];
-    for (const ref of this.containers) {
-      try {
-        const { rec, di } = await this.find(ref);
-        await di.resolve(core.ContainerService).remove(rec, this.force);
-        this.print(`${ref}\n`);
-      } catch (err) {
-        errors.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    if (errors.length > 0) throw new MultiError(errors);
-    return 0;
+    return this.eachContainer(this.containers, (svc, rec) => svc.remove(rec, this.force));
   }
 }

@@ -1,5 +1,4 @@
 import { Command, Option, UsageError } from "clipanion";
-import { MultiError } from "../../errors.js";
 import { ContainerCommand } from "./container-command.js";
 
 /** `strata stop [-t N] [-s SIGNAL] CONTAINER...`: stop running containers. */
@@ -34,18 +33,6 @@ export class ContainerStopCommand extends ContainerCommand {
       }
       timeout = Number(this.time);
     }
-    const core = await this.core();
-    const errors: Error[] = [];
-    for (const ref of this.containers) {
-      try {
-        const { rec, di } = await this.find(ref);
-        await di.resolve(core.ContainerService).stop(rec, timeout, this.signal);
-        this.print(`${ref}\n`);
-      } catch (err) {
-        errors.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    if (errors.length > 0) throw new MultiError(errors);
-    return 0;
+    return this.eachContainer(this.containers, (svc, rec) => svc.stop(rec, timeout, this.signal));
   }
 }
