@@ -4,7 +4,8 @@
  * `searchContext` fields `.Name .Description .StarCount .IsOfficial .IsAutomated`.
  */
 import type { SearchResult } from "@strata/core";
-import { formatTable } from "./table-writer.js";
+import { goStructOf } from "./struct.js";
+import { renderFormat } from "./template-format.js";
 
 /** One result as `--format` templates see it. */
 export interface SearchRow {
@@ -46,46 +47,14 @@ export function searchRows(results: readonly SearchResult[], trunc: boolean): Se
 }
 
 /**
- * Render rows with `format` (empty: the default table; `table TEMPLATE`: a table of the
- * template; otherwise one line per row).
- * @throws InvalidArgumentError `template parsing error: …` for a bad template.
+ * Render rows with `format` (empty or `table`: the default table; `table TEMPLATE`, `json`
+ * or a template: as every `--format` of strata, through {@link renderFormat}).
+ * @throws TemplateFormatError `template parsing error: …` for a bad template.
  */
-export async function searchTable(rows: readonly SearchRow[], format: string): Promise<string> {
-  const {
-    GoTemplate,
-    GoTemplateError,
-    InvalidArgumentError,
-    goMap,
-    goStruct,
-    DOCKER_HEADER_FUNCS,
-  } = await import("@strata/core");
-  const source = format === "" || format === "table" ? DEFAULT_SEARCH_TABLE : format;
-  const table = source.startsWith("table");
-  const text = (table ? source.slice(5) : source)
-    .replace(/^ +| +$/g, "")
-    .replaceAll("\\t", "\t")
-    .replaceAll("\\n", "\n");
-  try {
-    const tmpl = GoTemplate.parse(text);
-    const body = rows.map(
-      (r) => `${tmpl.execute(goStruct({ ...r }, "formatter.searchContext"))}\n`,
-    );
-    if (!table) return body.join("");
-    let header = "";
-    try {
-      header = tmpl.execute(goMap({ ...HEADER }, "formatter.SubHeaderContext", "string"), {
-        funcs: DOCKER_HEADER_FUNCS,
-      });
-    } catch {
-      header = "";
-    }
-    const lines = `${header}\n${body.join("")}`.split("\n");
-    lines.pop();
-    return formatTable(lines.map((l) => l.split("\t")));
-  } catch (err) {
-    if (err instanceof GoTemplateError) {
-      throw new InvalidArgumentError(`template parsing error: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
+export function searchTable(rows: readonly SearchRow[], format: string): Promise<string> {
+  return renderFormat({
+    format: format === "" || format === "table" ? DEFAULT_SEARCH_TABLE : format,
+    rows: rows.map((r) => goStructOf("formatter.searchContext", { ...r })),
+    header: HEADER,
+  });
 }
