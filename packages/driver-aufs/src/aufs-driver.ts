@@ -11,11 +11,9 @@ import {
   Tokens,
 } from "@strata/core";
 import { AufsDiffer } from "./aufs-differ.js";
-import { type AufsProbeResult, probeAufs } from "./aufs-probe.js";
+import { probeAufs } from "./aufs-probe.js";
 import { AufsSnapshotter } from "./aufs-snapshotter.js";
 
-/** Probe results by driver root, for the status lines `register` hands the snapshotter. */
-const probed = new Map<string, AufsProbeResult>();
 
 /**
  * The aufs driver module: AUFS-semantics unions served over FUSE by a helper process per
@@ -31,15 +29,12 @@ export const aufsDriver: DriverModule = {
   priority: 200,
 
   async probe(ctx: DriverContext): Promise<void> {
-    probed.set(ctx.root, await probeAufs(ctx.root));
+    await probeAufs(ctx.root);
   },
 
   register(container: DependencyContainer, ctx: DriverContext): void {
     assertSlotFree(container, Tokens.Snapshotter, "aufs");
-    const result = probed.get(ctx.root);
-    const snapshotter = new AufsSnapshotter(ctx.root, {
-      status: result ? [["Backing Filesystem", result.backingFilesystem]] : [],
-    });
+    const snapshotter = new AufsSnapshotter(ctx.root);
     container.register(Tokens.Snapshotter, { useValue: snapshotter });
     container.register(Tokens.MountHandler, { useValue: snapshotter.mountHandler });
     let differ: Differ | undefined;

@@ -23,8 +23,6 @@ import { directoryUsage } from "./directory-usage.js";
 export interface AufsSnapshotterOptions {
   /** Options of the mount handler it creates (default run directory: `<root>/run`). */
   handler?: Partial<AufsMountHandlerOptions>;
-  /** Status lines the driver's probe found, for `info`. */
-  status?: [string, string][];
 }
 
 /**
@@ -75,9 +73,10 @@ export class AufsSnapshotter implements Snapshotter {
   /** Status lines for `info`. */
   async status(): Promise<[string, string][]> {
     const helpers = await this.mountHandler.helpers();
+    const dead = helpers.filter((h) => !h.alive).length;
     return [
-      ...(this.opts.status ?? []),
       ["Mounted Unions", String(helpers.filter((h) => h.alive && h.mounted).length)],
+      ...(dead > 0 ? [["Dead FUSE Helpers", String(dead)] as [string, string]] : []),
     ];
   }
 
