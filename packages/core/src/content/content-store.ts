@@ -70,6 +70,32 @@ export class ContentWriter {
     }
   }
 
+  /** Append several chunks with one `writev` (no copy into one buffer). */
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
+    let bytes = 0;
+    for (const c of chunks) {
+      this.hash.update(c);
+      bytes += c.length;
+    }
+    this.written += bytes;
+    if (this.expected.size !== undefined && this.written > this.expected.size) {
+      await this.abort();
+      throw new InvalidArgumentError(
+        `blob ${this.expected.digest ?? ""}: more data than the expected ${this.expected.size} bytes`,
+      );
+    }
+    let pending = chunks.filter((c) => c.length > 0);
+    while (pending.length > 0) {
+      let { bytesWritten } = await this.fh.writev(pending);
+      // A short write: drop what went out and go on with the rest.
+      while (pending.length > 0 && bytesWritten >= pending[0]!.length) {
+        bytesWritten -= pending[0]!.length;
+        pending = pending.slice(1);
+      }
+      if (bytesWritten > 0) pending = [pending[0]!.subarray(bytesWritten), ...pending.slice(1)];
+    }
+  }
+
   /**
    * Verify and publish the blob.
    * @throws InvalidArgumentError when the digest or size does not match what was expected;

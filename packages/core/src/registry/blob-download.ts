@@ -70,7 +70,7 @@ export async function downloadBlob(
 
 interface Sink {
   readonly size: number;
-  write(chunk: Uint8Array): Promise<void>;
+  writev(chunks: readonly Uint8Array[]): Promise<void>;
 }
 
 /** One GET of the blob from `writer.size` on, appended to the writer. */
@@ -104,10 +104,9 @@ async function fetchRange(
   let pendingBytes = 0;
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending.length = 0;
+    const chunks = pending.splice(0);
     pendingBytes = 0;
-    await writer.write(buf);
+    await writer.writev(chunks);
     opts.onProgress?.(writer.size);
   };
   try {
