@@ -86,6 +86,27 @@ describe("ContentStore", () => {
     expect(await ingestFiles()).toEqual([]);
   });
 
+  it("writes several chunks at once with writev, verified like write", async () => {
+    const parts = [
+      Buffer.from("a".repeat(70000)),
+      Buffer.alloc(0),
+      Buffer.from("bc"),
+      Buffer.from("d"),
+    ];
+    const data = Buffer.concat(parts);
+    const w = await store.writer({ digest: sha256Digest(data), size: data.length });
+    await w.writev(parts.slice(0, 2));
+    await w.writev(parts.slice(2));
+    expect(w.size).toBe(data.length);
+    await w.commit();
+    expect((await store.readVerified(sha256Digest(data))).equals(data)).toBe(true);
+    const over = await store.writer({ size: 3 });
+    await expect(over.writev([Buffer.from("ab"), Buffer.from("cd")])).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    expect(await ingestFiles()).toEqual([]);
+  });
+
   it("says NotFound for a missing blob and cleans files of dead writers", async () => {
     await expect(store.info(sha256Digest("nope"))).rejects.toThrow(NotFoundError);
     await fs.mkdir(path.join(root, "content", "ingest"), { recursive: true });
