@@ -14,7 +14,6 @@ import { AufsDiffer } from "./aufs-differ.js";
 import { probeAufs } from "./aufs-probe.js";
 import { AufsSnapshotter } from "./aufs-snapshotter.js";
 
-
 /**
  * The aufs driver module: AUFS-semantics unions served over FUSE by a helper process per
  * mount, tried after overlay in auto-selection (priority 200). Its probe mounts a real

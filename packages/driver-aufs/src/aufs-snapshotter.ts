@@ -58,7 +58,7 @@ export class AufsSnapshotter implements Snapshotter {
    */
   constructor(
     readonly root: string,
-    private readonly opts: AufsSnapshotterOptions = {},
+    opts: AufsSnapshotterOptions = {},
   ) {
     if (/[:=,]/.test(root)) {
       throw new InvalidArgumentError(`aufs: root "${root}" holds ':', '=' or ','`);
