@@ -39,7 +39,13 @@ export class ImageSaveCommand extends StrataCommand {
     // Resolve every name first, so that a bad one fails before anything is written.
     const entries = await archiver.resolve(this.images);
     if (this.output === undefined) {
-      await archiver.save(entries, writableSink(this.context.stdout));
+      try {
+        await archiver.save(entries, writableSink(this.context.stdout));
+      } catch (err) {
+        // The reader went away (`strata save busybox | head`): nothing left to say to it,
+        // as `export` does.
+        if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
+      }
       return 0;
     }
     await writeFileAtomically(this.output, (sink) => archiver.save(entries, sink));
