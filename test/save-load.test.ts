@@ -4,6 +4,7 @@
  * image. Interop with skopeo and umoci is in save-load-interop.test.ts, hostile archives
  * in load-hostile.test.ts.
  */
+import { spawn } from "node:child_process";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -272,6 +273,27 @@ describe("large images", () => {
     expect(await fresh.ok("images", "-q", "--no-trunc")).toBe(
       await big.ok("images", "-q", "--no-trunc"),
     );
+  });
+
+  it("stops cleanly on Ctrl-C: exit 130, nothing published, nothing left in ingest", async () => {
+    const fresh = await createStrata({ driver: "vfs" });
+    const child = spawn(process.execPath, [strataBin, ...fresh.globalArgs, "load"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    // Half the archive, then silence: the load is mid-layer, waiting for more.
+    const data = await readFile(bigTar);
+    child.stdin.write(data.subarray(0, data.length >> 1));
+    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    // Wait until the layer is being spooled into ingest.
+    const ingest = join(fresh.root, "content/ingest");
+    for (let i = 0; i < 600 && (await readdir(ingest).catch(() => [])).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await readdir(ingest)).toHaveLength(1);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    child.stdin.destroy();
+    expect(await storeState(fresh)).toEqual({ blobs: [], ingest: [], images: {} });
   });
 
   it("shows docker's per-layer progress on a terminal, and nothing extra otherwise", async () => {

@@ -52,14 +52,20 @@ export class ImageLoadCommand extends StrataCommand {
       const { ProgressLines } = await import("../../format/progress-bar.js");
       progress = new ProgressLines(this.context.stdout, "Loading layer");
     }
-    let loaded: Awaited<ReturnType<typeof archiver.load>>;
-    try {
-      loaded = await archiver.load(source, {
-        ...(progress ? { onProgress: (p) => progress.update(p.id, p.current, p.total) } : {}),
-      });
-    } finally {
-      progress?.finish();
-    }
+    const { interruptible, INTERRUPTED_EXIT } = await import("../registry/interruptible.js");
+    // Ctrl-C stops the load cleanly: what was spooled is dropped, nothing is published.
+    const loaded = await interruptible(async (signal) => {
+      signal.addEventListener("abort", () => (source as { destroy?: () => void }).destroy?.());
+      try {
+        return await archiver.load(source, {
+          signal,
+          ...(progress ? { onProgress: (p) => progress.update(p.id, p.current, p.total) } : {}),
+        });
+      } finally {
+        progress?.finish();
+      }
+    });
+    if (loaded === "interrupted") return INTERRUPTED_EXIT;
     for (const image of loaded) {
       for (const m of image.moved) {
         this.print(

@@ -38,18 +38,23 @@ export class ImageSaveCommand extends StrataCommand {
     const archiver = await this.service((c) => c.ImageArchiver);
     // Resolve every name first, so that a bad one fails before anything is written.
     const entries = await archiver.resolve(this.images);
-    if (this.output === undefined) {
+    const output = this.output;
+    const { interruptible, INTERRUPTED_EXIT } = await import("../registry/interruptible.js");
+    // Ctrl-C stops the save; with -o, the partial file is removed.
+    const done = await interruptible(async (signal) => {
+      if (output !== undefined) {
+        await writeFileAtomically(output, (sink) => archiver.save(entries, sink, { signal }));
+        return;
+      }
       try {
-        await archiver.save(entries, writableSink(this.context.stdout));
+        await archiver.save(entries, writableSink(this.context.stdout), { signal });
       } catch (err) {
         // The reader went away (`strata save busybox | head`): nothing left to say to it,
         // as `export` does.
         if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
       }
-      return 0;
-    }
-    await writeFileAtomically(this.output, (sink) => archiver.save(entries, sink));
-    return 0;
+    });
+    return done === "interrupted" ? INTERRUPTED_EXIT : 0;
   }
 }
 
