@@ -282,6 +282,7 @@ describe("large images", () => {
     });
     // Half the archive, then silence: the load is mid-layer, waiting for more.
     const data = await readFile(bigTar);
+    child.stdin.on("error", () => {}); // EPIPE once it has gone
     child.stdin.write(data.subarray(0, data.length >> 1));
     const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
     // Wait until the layer is being spooled into ingest.
