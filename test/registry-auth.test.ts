@@ -6,16 +6,10 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  must,
-  type RegistryServer,
-  registryCli,
-  type SeededImages,
-  seedImages,
-  startProxy,
-  startRegistry,
-} from "./helpers/registry.js";
+import { must, type RegistryServer, registryCli, startRegistry } from "./helpers/registry.js";
+import { type SeededImages, seedImages } from "./helpers/registry-seed.js";
 import { cleanupTempDirs, createStrata, makeTempDir } from "./helpers/strata.js";
+import { startProxy } from "./helpers/tcp-proxy.js";
 import { startTokenServer, type TokenServer } from "./helpers/token-server.js";
 
 const USER = "alice";

@@ -9,17 +9,10 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RegistryServer,
-  registryCli,
-  type SeededImage,
-  seedBigImage,
-  seedImages,
-  startProxy,
-  startRegistry,
-  tamper,
-} from "./helpers/registry.js";
+import { type RegistryServer, registryCli, startRegistry, tamper } from "./helpers/registry.js";
+import { type SeededImage, seedBigImage, seedImages } from "./helpers/registry-seed.js";
 import { cleanupTempDirs, createStrata, makeTempDir, run, strataBin } from "./helpers/strata.js";
+import { startProxy } from "./helpers/tcp-proxy.js";
 
 let registry: RegistryServer;
 let big: SeededImage;

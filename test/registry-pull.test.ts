@@ -7,15 +7,13 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RegistryServer, registryCli, startRegistry } from "./helpers/registry.js";
 import {
-  type RegistryServer,
-  registryCli,
   type SeededImage,
   type SeededImages,
   seedImages,
   seedLayeredImage,
-  startRegistry,
-} from "./helpers/registry.js";
+} from "./helpers/registry-seed.js";
 import { cleanupTempDirs, createStrata, makeTempDir } from "./helpers/strata.js";
 
 let registry: RegistryServer;

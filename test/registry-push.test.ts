@@ -5,14 +5,8 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  must,
-  type RegistryServer,
-  registryCli,
-  type SeededImages,
-  seedImages,
-  startRegistry,
-} from "./helpers/registry.js";
+import { must, type RegistryServer, registryCli, startRegistry } from "./helpers/registry.js";
+import { type SeededImages, seedImages } from "./helpers/registry-seed.js";
 import { cleanupTempDirs, createStrata, makeTempDir, run } from "./helpers/strata.js";
 
 let registry: RegistryServer;
