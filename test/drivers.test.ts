@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processAlive } from "@strata/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanupTempDirs,
@@ -74,7 +75,13 @@ describe("storage driver auto-selection and switching", () => {
     const cli = await createStrata({ driver: "overlay" });
     await cli.ok("import", busyboxTar, "busybox");
     expect(await mountsUnder(cli.root)).toEqual([]);
-    expect((await mountsUnder(tmpdir())).filter((m) => m.includes("strata-mnt-"))).toEqual([]);
+    // Other strata processes on this machine may hold live temp mounts; none may be stale
+    // (belong to a process that has ended).
+    const staleMounts = (await mountsUnder(tmpdir())).filter((m) => {
+      const pid = /\/strata-mnt-(\d+)-/.exec(m)?.[1];
+      return pid !== undefined && !processAlive(Number(pid));
+    });
+    expect(staleMounts).toEqual([]);
 
     // A process killed while it had a tree mounted leaves a temp mount behind.
     const dead = spawnSync("true").pid;
@@ -107,7 +114,8 @@ describe("storage driver auto-selection and switching", () => {
       // Auto-selection moves on and says why overlay was passed over.
       expect(await cli.ok("images")).toMatch(/^REPOSITORY/);
       const info = await cli.ok("info");
-      expect(info).toContain(" Storage Driver: vfs\n");
+      // aufs (FUSE) can live on an overlay-backed root; vfs always can.
+      expect(info).toMatch(/ Storage Driver: (aufs|vfs)\n/);
       expect(info).toMatch(/ {2}overlay: not supported \(the backing filesystem overlay/);
     } finally {
       await run("umount", ["-l", join(base, "merged")]);
