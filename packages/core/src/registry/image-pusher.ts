@@ -102,7 +102,10 @@ export class ImagePusher {
         const layer = img.layers[i]!;
         const id = shortDigest(layer.diffId);
         try {
-          const blob = await this.pushableBlob(img, layer, ctl.signal);
+          // docker shows a layer as "Pushing" while it compresses it, by uncompressed bytes.
+          const blob = await this.pushableBlob(img, layer, ctl.signal, (done) =>
+            emit({ id, status: "Pushing", current: done, total: layer.blob.size }),
+          );
           blobs[i] = blob;
           const outcome = await this.pushBlob(repo, repoName, blob, ctl.signal, (sent) =>
             emit({ id, status: "Pushing", current: sent, total: blob.size }),
@@ -165,6 +168,7 @@ export class ImagePusher {
     img: ImageRecord,
     layer: LayerRecord,
     signal: AbortSignal,
+    onProgress?: (done: number) => void,
   ): Promise<Descriptor> {
     if (layerCompression(layer.blob.mediaType) !== "none") return layer.blob;
     const known = this.registryMeta.variant(layer.diffId, MediaTypes.OciLayerGzip);
@@ -172,7 +176,10 @@ export class ImagePusher {
       this.images.linkBlobs(img.id, [known.digest]);
       return known;
     }
-    const gz = await gzipLayer(this.content, layer.blob, { signal });
+    const gz = await gzipLayer(this.content, layer.blob, {
+      signal,
+      ...(onProgress ? { onProgress } : {}),
+    });
     this.registryMeta.setVariant(layer.diffId, gz);
     this.images.linkBlobs(img.id, [gz.digest]);
     return gz;
