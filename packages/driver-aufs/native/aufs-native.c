@@ -254,6 +254,21 @@ static int w_read(const char *p, char *buf, size_t size, off_t off, struct fuse_
   return (int)done;
 }
 
+/* Reads as a buffer naming the backing descriptor: libfuse then splices the bytes from the
+ * file into /dev/fuse when the kernel allows (splice_write), or reads them itself. */
+static int w_read_buf(const char *p, struct fuse_bufvec **bufp, size_t size, off_t off,
+                      struct fuse_file_info *fi) {
+  (void)p;
+  struct fuse_bufvec *src = malloc(sizeof *src);
+  if (!src) return -ENOMEM;
+  *src = (struct fuse_bufvec)FUSE_BUFVEC_INIT(size);
+  src->buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+  src->buf[0].fd = (int)fi->fh;
+  src->buf[0].pos = off;
+  *bufp = src;
+  return 0;
+}
+
 static int w_write(const char *p, const char *buf, size_t size, off_t off,
                    struct fuse_file_info *fi) {
   (void)p;
@@ -332,6 +347,7 @@ struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
   }
   if (data_path) {
     wrapped_ops.read = w_read;
+    wrapped_ops.read_buf = w_read_buf;
     wrapped_ops.write = w_write;
     wrapped_ops.flush = w_flush;
     wrapped_ops.release = w_release;

@@ -29,6 +29,8 @@ export interface AufsMountHandlerOptions {
   readyTimeoutMs?: number;
   /** Cache timeouts overriding the defaults of {@link fuseMountOptions}. */
   cache?: Partial<AufsCacheOptions>;
+  /** More libfuse options, appended to {@link fuseMountOptions}' (benchmarks, debugging). */
+  extraFuseOptions?: readonly string[];
 }
 
 /** What the handler records about a running helper. */
@@ -65,11 +67,13 @@ export class AufsMountHandler implements MountHandler {
   readonly runDir: string;
   private readonly readyTimeoutMs: number;
   private readonly cache: Partial<AufsCacheOptions> | undefined;
+  private readonly extraFuseOptions: readonly string[];
 
   constructor(opts: AufsMountHandlerOptions) {
     this.runDir = opts.runDir;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.cache = opts.cache;
+    this.extraFuseOptions = opts.extraFuseOptions ?? [];
   }
 
   /**
@@ -90,13 +94,14 @@ export class AufsMountHandler implements MountHandler {
       target: abs,
       branches: spec.branches,
       ...(spec.workdir ? { workdir: spec.workdir } : {}),
-      fuseOptions: fuseMountOptions(spec, this.cache),
+      fuseOptions: [...fuseMountOptions(spec, this.cache), ...this.extraFuseOptions],
     };
     const logFd = fsSync.openSync(log, "w");
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [AUFS_SERVER_PATH, JSON.stringify(args)], {
         detached: true,
+        cwd: "/", // never inside a mount, its own least of all
         stdio: ["ignore", logFd, logFd, "pipe"],
         env: { ...process.env, NODE_OPTIONS: "" },
       });

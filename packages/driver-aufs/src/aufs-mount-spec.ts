@@ -94,7 +94,8 @@ export const DEFAULT_CACHE: Record<"ro" | "rw", AufsCacheOptions> = {
  * The libfuse options the helper mounts with: other users (the container's processes)
  * may use the mount and the kernel checks their access from the attributes
  * (`allow_other,default_permissions`); the backing inode numbers are shown (`use_ino`:
- * hardlinks share one); 128 KiB writes (`big_writes`); setuid binaries and
+ * hardlinks share one); 128 KiB writes (`big_writes`); file bytes spliced from the backing
+ * file into /dev/fuse (`splice_write,splice_move`, with the native helper's `read_buf`); setuid binaries and
  * device nodes work as on any root filesystem (`suid,dev`). A read-only union keeps file
  * pages across opens (`kernel_cache`), a writable one while a file is unchanged
  * (`auto_cache`).
@@ -108,6 +109,8 @@ export function fuseMountOptions(spec: AufsMountSpec, cache?: Partial<AufsCacheO
     "default_permissions",
     "use_ino",
     "big_writes",
+    "splice_write",
+    "splice_move",
     "suid",
     "dev",
     "subtype=aufs",
