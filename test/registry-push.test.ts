@@ -135,6 +135,35 @@ describe("strata push to a real registry", () => {
     );
   });
 
+  it("compresses with zstd on request into an OCI manifest that skopeo and a fresh pull read", async () => {
+    const cli = await fresh();
+    await cli.ok(["import", seeded.rootfsTar, `${addr}/zstd-push/busybox:v1`]);
+    const res = await cli.run(["push", "--compression", "zstd", `${addr}/zstd-push/busybox:v1`]);
+    expect(res.code).toBe(0);
+    const raw = JSON.parse(
+      await must("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${addr}/zstd-push/busybox:v1`,
+      ]),
+    ) as { mediaType: string; layers: { mediaType: string }[] };
+    expect(raw.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
+    expect(raw.layers.map((l) => l.mediaType)).toEqual([
+      "application/vnd.oci.image.layer.v1.tar+zstd",
+    ]);
+    const again = await cli.run(["push", "--compression", "zstd", `${addr}/zstd-push/busybox:v1`]);
+    expect(again.stdout).toContain(": Layer already exists\n");
+    const other = await fresh();
+    await other.ok(["pull", "-q", `${addr}/zstd-push/busybox:v1`]);
+    expect(
+      await other.ok(["run", "--rm", `${addr}/zstd-push/busybox:v1`, "/bin/busybox", "echo", "z"]),
+    ).toBe("z\n");
+    expect(
+      (await cli.run(["push", "--compression", "xz", `${addr}/zstd-push/busybox:v1`])).code,
+    ).toBe(125);
+  });
+
   it("pushes every local tag with -a, prints references with -q, and refuses what is not there", async () => {
     const cli = await fresh();
     await cli.ok(["import", seeded.rootfsTar, `${addr}/tags/busybox:one`]);

@@ -15,7 +15,7 @@ import {
 } from "../image/reference.js";
 import { mountBlob, uploadBlob } from "./blob-upload.js";
 import { registryError } from "./error-response.js";
-import { gzipLayer } from "./layer-compressor.js";
+import { gzipLayer, zstdLayer } from "./layer-compressor.js";
 import { mapLimit, type ProgressListener, shortDigest } from "./progress.js";
 import { RegistryClient } from "./registry-client.js";
 import { RegistryMetadata } from "./registry-metadata.js";
@@ -27,6 +27,12 @@ export interface PushOptions {
   maxConcurrentUploads?: number;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * How uncompressed layers are compressed: `gzip` (default, what every client reads) or
+   * `zstd` (smaller and faster; the manifest is then an OCI one). Layers stored compressed
+   * go as they are.
+   */
+  compression?: "gzip" | "zstd";
 }
 
 /** What a push did. */
@@ -103,8 +109,12 @@ export class ImagePusher {
         const id = shortDigest(layer.diffId);
         try {
           // docker shows a layer as "Pushing" while it compresses it, by uncompressed bytes.
-          const blob = await this.pushableBlob(img, layer, ctl.signal, (done) =>
-            emit({ id, status: "Pushing", current: done, total: layer.blob.size }),
+          const blob = await this.pushableBlob(
+            img,
+            layer,
+            opts.compression ?? "gzip",
+            ctl.signal,
+            (done) => emit({ id, status: "Pushing", current: done, total: layer.blob.size }),
           );
           blobs[i] = blob;
           const outcome = await this.pushBlob(repo, repoName, blob, ctl.signal, (sent) =>
@@ -134,12 +144,14 @@ export class ImagePusher {
       stored.layers.length === blobs.length &&
       stored.layers.every((l, i) => l.digest === blobs[i]!.digest) &&
       layerCompression(stored.layers[0]?.mediaType ?? MediaTypes.OciLayerGzip) !== "none";
+    // zstd layers exist only in OCI manifests.
+    const asOci = oci || blobs.some((b) => layerCompression(b.mediaType) === "zstd");
     const bytes = unchanged
       ? await this.content.readVerified(img.manifestDigest)
-      : Buffer.from(JSON.stringify(buildManifest(stored, configDesc, blobs, oci), null, 3));
+      : Buffer.from(JSON.stringify(buildManifest(stored, configDesc, blobs, asOci), null, 3));
     const mediaType = unchanged
       ? (stored.mediaType ?? (oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest))
-      : oci
+      : asOci
         ? MediaTypes.OciManifest
         : MediaTypes.DockerManifest;
     const res = await repo.request("PUT", `manifests/${ref.tag}`, {
@@ -167,16 +179,19 @@ export class ImagePusher {
   private async pushableBlob(
     img: ImageRecord,
     layer: LayerRecord,
+    compression: "gzip" | "zstd",
     signal: AbortSignal,
     onProgress?: (done: number) => void,
   ): Promise<Descriptor> {
     if (layerCompression(layer.blob.mediaType) !== "none") return layer.blob;
-    const known = this.registryMeta.variant(layer.diffId, MediaTypes.OciLayerGzip);
+    const mediaType = compression === "zstd" ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip;
+    const known = this.registryMeta.variant(layer.diffId, mediaType);
     if (known && (await this.content.has(known.digest))) {
       this.images.linkBlobs(img.id, [known.digest]);
       return known;
     }
-    const gz = await gzipLayer(this.content, layer.blob, {
+    const compress = compression === "zstd" ? zstdLayer : gzipLayer;
+    const gz = await compress(this.content, layer.blob, {
       signal,
       ...(onProgress ? { onProgress } : {}),
     });
@@ -245,7 +260,7 @@ function buildManifest(
     schemaVersion: 2,
     mediaType: oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest,
     config: {
-      mediaType: config.mediaType ?? (oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig),
+      mediaType: oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig,
       size: config.size,
       digest: config.digest,
     },

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,7 +9,7 @@ import { ContentStore } from "../content/content-store.js";
 import { sha256Digest } from "../content/digest.js";
 import { InvalidArgumentError } from "../errors.js";
 import { MediaTypes } from "../image/media-types.js";
-import { gzipLayer } from "./layer-compressor.js";
+import { gzipLayer, zstdLayer } from "./layer-compressor.js";
 import { layerSizeHint, zstdContentSize } from "./layer-size.js";
 
 let root: string;
@@ -57,6 +58,22 @@ describe("gzipLayer", () => {
     await expect(
       gzipLayer(store, { mediaType: MediaTypes.OciLayer, ...layer }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe("zstdLayer", () => {
+  it("compresses with the zstd binary, the same digest every time, readable by zstd -d", async () => {
+    const data = sample(3 * 1024 * 1024);
+    const layer = await store.put(data);
+    const desc = { mediaType: MediaTypes.OciLayer, ...layer };
+    const a = await zstdLayer(store, desc);
+    const b = await zstdLayer(store, desc);
+    expect(a).toEqual(b);
+    expect(a.mediaType).toBe(MediaTypes.OciLayerZstd);
+    const out = execFileSync("zstd", ["-d", "-c", store.blobPath(a.digest)], {
+      maxBuffer: 1 << 26,
+    });
+    expect(out.equals(data)).toBe(true);
   });
 });
 

@@ -30,6 +30,10 @@ export class ImagePushCommand extends StrataCommand {
   maxConcurrentUploads = Option.String("--max-concurrent-uploads", "5", {
     description: "Maximum number of layers uploaded at once",
   });
+  compression = Option.String("--compression", "gzip", {
+    description:
+      "Compression of uncompressed layers: gzip or zstd (strata only; zstd makes an OCI manifest)",
+  });
   disableContentTrust = Option.Boolean("--disable-content-trust", true, {
     description: "Skip image signing (always: strata has no content trust)",
   });
@@ -44,6 +48,12 @@ export class ImagePushCommand extends StrataCommand {
         `invalid argument "${this.maxConcurrentUploads}" for "--max-concurrent-uploads" flag: must be a positive integer`,
       );
     }
+    if (this.compression !== "gzip" && this.compression !== "zstd") {
+      throw new UsageError(
+        `invalid argument "${this.compression}" for "--compression" flag: want gzip or zstd`,
+      );
+    }
+    const compression = this.compression;
     if (this.allTags && ref.tag !== undefined) {
       throw new UsageError("tag can't be used with --all-tags/-a");
     }
@@ -83,6 +93,7 @@ export class ImagePushCommand extends StrataCommand {
           { ...ref, tag },
           {
             maxConcurrentUploads: concurrency,
+            compression,
             signal,
             ...(this.quiet ? {} : { onProgress: (e) => board.write(e) }),
           },
