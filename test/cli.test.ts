@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanupTempDirs,
@@ -242,6 +243,24 @@ describe("strata import edge cases", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^Error: .*tar/);
     expect(r.stderr.split("\n")).toHaveLength(2);
+    expect(await cli.ok("images", "-q")).toBe("");
+    expect(await blobs(cli.root)).toEqual({});
+    expect(await readdir(join(cli.root, "content/ingest")).catch(() => [])).toEqual([]);
+  });
+
+  it("fails cleanly on a truncated tar (plain and gzip), leaving no image and no blob", async () => {
+    const cli = await createStrata({ driver: "vfs" });
+    const whole = await readFile(busyboxTar);
+    const cut = join(tmp, "truncated.tar");
+    await writeFile(cut, whole.subarray(0, 300_000));
+    const cutGz = join(tmp, "truncated.tar.gz");
+    await writeFile(cutGz, gzipSync(whole).subarray(0, 300_000));
+    for (const file of [cut, cutGz]) {
+      const r = await cli.run("import", file, "cut:latest");
+      expect(r.code, file).toBe(1);
+      expect(r.stderr, file).toMatch(/^Error: import: .*(truncated|corrupt|unexpected end)/i);
+      expect(r.stderr.split("\n"), "one line, no stack trace").toHaveLength(2);
+    }
     expect(await cli.ok("images", "-q")).toBe("");
     expect(await blobs(cli.root)).toEqual({});
     expect(await readdir(join(cli.root, "content/ingest")).catch(() => [])).toEqual([]);

@@ -1,8 +1,7 @@
-import { once } from "node:events";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import tar from "tar-stream";
 import { InvalidArgumentError } from "../errors.js";
+import { readTar } from "../util/tar-reader.js";
 import { applyConfigChanges, emptyContainerConfig } from "./config-changes.js";
 import type { ImageStore } from "./image-store.js";
 import type { ImageConfig, ImageRecord, ImportOptions } from "./image-types.js";
@@ -101,39 +100,37 @@ export async function importRootfs(
   const containerConfig = applyConfigChanges(emptyContainerConfig(), opts.changes ?? []);
 
   const writer = await store.content.writer();
-  const extract = tar.extract();
   let size = 0;
   let entries = 0;
-  extract.on("entry", (h, stream, next) => {
-    entries++;
-    if (h.type === "file" || h.type === "contiguous-file") size += h.size ?? 0;
-    else if (h.type === "symlink") size += (h.linkname ?? "").length;
-    stream.on("end", next);
-    stream.resume();
-  });
-  const parsed = new Promise<void>((resolve, reject) => {
-    extract.on("finish", resolve);
-    extract.on("error", (err) =>
-      reject(
-        new InvalidArgumentError(`import: not a valid tar archive: ${err.message}`, { cause: err }),
-      ),
-    );
-  });
-  parsed.catch(() => {});
   let blob: { digest: string; size: number };
-  try {
+  // Every byte goes to the content store as the tar reader pulls it, so the blob is the
+  // input exactly (trailing padding included) and is never read twice.
+  const input = (async function* () {
     for await (const chunk of decompressed(source)) {
       opts.signal?.throwIfAborted();
       await writer.write(chunk);
-      if (!extract.write(chunk)) await Promise.race([once(extract, "drain"), parsed]);
+      yield chunk;
     }
-    extract.end(() => {});
-    await parsed;
+  })();
+  try {
+    try {
+      for await (const entry of readTar(input)) {
+        entries++;
+        const h = entry.header;
+        if (h.type === "file") size += h.size;
+        else if (h.type === "symlink") size += (h.linkname ?? "").length;
+      }
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      throw new InvalidArgumentError(`import: not a valid tar archive: ${err.message}`, {
+        cause: err,
+      });
+    }
+    for (let r = await input.next(); !r.done; r = await input.next()); // bytes after the end marker
     if (entries === 0) throw new InvalidArgumentError("import: the archive holds no files");
     blob = await writer.commit();
   } catch (err) {
     await writer.abort();
-    extract.destroy();
     throw err;
   }
 
