@@ -36,6 +36,9 @@ export abstract class CreateFlagsCommand extends ContainerCommand {
   autoRemove = Option.Boolean("--rm", false, {
     description: "Automatically remove the container when it exits",
   });
+  pull = Option.String("--pull", "missing", {
+    description: 'Pull image before running ("always", "missing", "never")',
+  });
   image = Option.String({ name: "IMAGE" });
   args = Option.Proxy({ name: "COMMAND" });
 
@@ -63,10 +66,61 @@ export abstract class CreateFlagsCommand extends ContainerCommand {
     return out;
   }
 
+  /**
+   * Pull the image first when `--pull` says so (`missing`, the default: only when the store
+   * lacks it), reporting on stderr as docker's `run` does.
+   */
+  protected async pullIfNeeded(di: DependencyContainer): Promise<void> {
+    if (!["always", "missing", "never"].includes(this.pull)) {
+      throw new UsageError(
+        `invalid pull option: '${this.pull}': must be one of "always", "missing" or "never"`,
+      );
+    }
+    if (this.pull === "never") return;
+    const core = await this.core();
+    let ref: import("@strata/core").Reference;
+    try {
+      ref = core.withDefaultTag(core.parseReference(this.image));
+    } catch {
+      return; // not a name (an ID prefix): nothing to pull; create reports it missing
+    }
+    const { stderr } = this.context;
+    if (this.pull === "missing") {
+      const present = await di
+        .resolve(core.ImageStore)
+        .resolve(this.image)
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof core.NotFoundError) return false;
+            throw err;
+          },
+        );
+      if (present) return;
+      stderr.write(`Unable to find image '${core.familiarString(ref)}' locally\n`);
+    }
+    const { ProgressBoard } = await import("../../format/progress-board.js");
+    const board = new ProgressBoard(stderr, (stderr as NodeJS.WriteStream).isTTY === true);
+    const client = di.resolve(core.RegistryClient);
+    try {
+      const r = await di.resolve(core.ImagePuller).pull(ref, { onProgress: (e) => board.write(e) });
+      board.write({ status: `Digest: ${r.digest}` });
+      const shown = core.familiarString(r.reference);
+      board.write({
+        status: r.upToDate
+          ? `Status: Image is up to date for ${shown}`
+          : `Status: Downloaded newer image for ${shown}`,
+      });
+    } finally {
+      await client.close();
+    }
+  }
+
   /** Create the container the flags describe, in the selected driver. */
   protected async createContainer(): Promise<{ rec: ContainerRecord; di: DependencyContainer }> {
     const core = await this.core();
     const di = await this.context.container();
+    await this.pullIfNeeded(di);
     const opts: CreateContainerOptions = {
       image: this.image,
       cmd: this.args,
