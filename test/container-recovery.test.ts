@@ -54,6 +54,8 @@ describe("containers across drivers and failures", () => {
     // The store used vfs last; the overlay container still runs on overlay.
     expect(await cli.ok("start", "-a", "onoverlay")).toBe("");
     expect(await cli.ok("diff", "onoverlay")).toBe("A /x\n");
+    // Reaching a container on its own driver does not change the store's last driver.
+    expect(await cli.ok("info")).toContain(" Storage Driver: vfs\n");
     const wrong = await cli.run("--storage-driver", "vfs", "diff", "onoverlay");
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe(

@@ -44,6 +44,12 @@ export interface CompositionOptions {
   drivers?: readonly DriverModule[];
   /** How to reach registries (`--config`, `--insecure-registry`, `--registry-mirror`). */
   registry?: RegistryOptions;
+  /**
+   * Remember the driver as the one this store used last (default true). False for the
+   * compositions strata makes on its own account: a container's supervisor, or a command
+   * reaching a container on its own driver.
+   */
+  recordDriverUse?: boolean;
 }
 
 /** A built container and what was chosen for it. */
@@ -117,7 +123,7 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
       child.register(Tokens.Differ, { useFactory: (c) => (differ ??= c.resolve(NaiveDiffer)) });
     }
     const store = child.resolve(StoreService);
-    store.recordDriverUse();
+    if (opts.recordDriverUse !== false) store.recordDriverUse();
     await store.recover();
 
     let disposed = false;

@@ -60,6 +60,7 @@ async function supervise(argv: string[]): Promise<number> {
     root,
     storageDriver: driver,
     storageOpts: JSON.parse(opts) as Record<string, string>,
+    recordDriverUse: false,
   });
   try {
     const runner = comp.container.resolve(core.ContainerRunner);

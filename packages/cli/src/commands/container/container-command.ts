@@ -85,6 +85,7 @@ export abstract class ContainerCommand extends StrataCommand {
         root: globals.root,
         storageDriver: driver,
         storageOpts: globals.storageOpts,
+        recordDriverUse: false,
       });
       this.extra.set(driver, comp);
     }
