@@ -68,11 +68,25 @@ export class ContainerListCommand extends ContainerCommand {
       return 0;
     }
     const items: ContainerListItem[] = [];
+    // What each image name resolves to now, looked up once however many containers use it.
+    const resolved = new Map<string, Promise<string | undefined>>();
+    const idOf = (name: string) => {
+      let p = resolved.get(name);
+      if (!p) {
+        p = images.resolve(name).then(
+          (img) => img.id,
+          () => undefined,
+        );
+        resolved.set(name, p);
+      }
+      return p;
+    };
     for (const rec of recs) {
       const paused =
         rec.state.status === "running" && (await service.runner.runtimeStatus(rec.id)) === "paused";
-      const named = await images.resolve(rec.config.Image ?? "").catch(() => undefined);
-      const image = named?.id === rec.imageId ? (rec.config.Image ?? "") : truncateId(rec.imageId);
+      const name = rec.config.Image ?? "";
+      // docker shows the name the container was made with while it still names its image.
+      const image = (await idOf(name)) === rec.imageId ? name : truncateId(rec.imageId);
       items.push({ rec, paused, image });
     }
     if (this.format !== undefined) {
