@@ -16,7 +16,7 @@
  * 2. The data path: read, write, flush, release, fsync and ftruncate of open files run here, on libfuse's threads, against the backing file descriptor that the
  *    JavaScript open/create handlers return as the FUSE file handle. Bytes never cross into
  *    JavaScript, and reads of several files proceed in parallel.
- * 3. Hardlink aliases: see "hardlink aliases" below.
+ * 3. Hardlink aliases and passthrough directories: see their sections below.
  * 4. Calls Node lacks: mknod(2), l*xattr(2) with errno, utimensat(2) with nanoseconds,
  *    umount2(2).
  *
@@ -24,12 +24,15 @@
  */
 #define FUSE_USE_VERSION 29
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -37,6 +40,7 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <fuse_kernel.h>
 #include <fuse_lowlevel.h>
 
 typedef struct fuse *(*fuse_new_fn)(struct fuse_chan *, struct fuse_args *,
@@ -237,6 +241,88 @@ static void changed_through(int fd) {
   if (fstat(fd, &st) == 0 && st.st_nlink > 1) alias_invalidate(shown_ino((uint64_t)st.st_ino));
 }
 
+/* --- passthrough directories ----------------------------------------------------------------
+ * A directory that only one read-only branch holds (no writable branch, no other branch
+ * merges into it) resolves its children by plain lookup in that branch's directory: no
+ * whiteout can apply and nothing changes while it stays so. The union (JavaScript) decides
+ * which directories those are and registers them here with the branch directory; getattr
+ * of their children and readdir of them are then answered on libfuse's thread, without a
+ * round trip to JavaScript. The union drops a registration before anything could make the
+ * directory resolve otherwise (a copy-up into the writable branch, a rename or removal).
+ */
+
+struct pdir {
+  char *path;   /* union path, "/a/b" */
+  char *branch; /* the branch's directory */
+  struct pdir *next;
+};
+
+static pthread_rwlock_t pdir_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct pdir *pdirs[ALIAS_BUCKETS];
+
+static size_t str_bucket(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return (size_t)(h % ALIAS_BUCKETS);
+}
+
+/* Copy the branch directory of union directory `dir` (length n) into out; 0 when none. */
+static int pdir_find(const char *dir, size_t n, char *out, size_t outsz) {
+  int found = 0;
+  pthread_rwlock_rdlock(&pdir_lock);
+  for (struct pdir *d = pdirs[str_bucket(dir, n)]; d; d = d->next) {
+    if (strlen(d->path) == n && memcmp(d->path, dir, n) == 0) {
+      size_t bl = strlen(d->branch);
+      if (bl < outsz) {
+        memcpy(out, d->branch, bl + 1);
+        found = 1;
+      }
+      break;
+    }
+  }
+  pthread_rwlock_unlock(&pdir_lock);
+  return found;
+}
+
+static void pdir_free(struct pdir *d) {
+  free(d->path);
+  free(d->branch);
+  free(d);
+}
+
+/* Drop `path` (and, with `tree`, everything below it; "/" with tree drops all). */
+static void pdir_forget(const char *path, int tree) {
+  size_t n = strlen(path);
+  pthread_rwlock_wrlock(&pdir_lock);
+  for (size_t b = 0; b < ALIAS_BUCKETS; b++) {
+    if (!tree && b != str_bucket(path, n)) continue;
+    struct pdir **at = &pdirs[b];
+    while (*at) {
+      const char *q = (*at)->path;
+      int hit = strcmp(q, path) == 0 ||
+                (tree && (n == 1 || (strncmp(q, path, n) == 0 && q[n] == '/')));
+      if (hit) {
+        struct pdir *gone = *at;
+        *at = gone->next;
+        pdir_free(gone);
+      } else {
+        at = &(*at)->next;
+      }
+    }
+  }
+  pthread_rwlock_unlock(&pdir_lock);
+}
+
+static int pdir_path(const char *p, char *out, size_t outsz, const char **name) {
+  const char *slash = strrchr(p, '/');
+  if (!slash) return 0;
+  size_t n = slash == p ? 1 : (size_t)(slash - p);
+  char branch[PATH_MAX];
+  if (!pdir_find(p, n, branch, sizeof branch)) return 0;
+  *name = slash + 1;
+  return snprintf(out, outsz, "%s/%s", branch, slash + 1) < (int)outsz;
+}
+
 /* --- data path on libfuse's threads ------------------------------------------------------ */
 
 static int w_read(const char *p, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -315,15 +401,87 @@ static int w_ftruncate(const char *p, off_t size, struct fuse_file_info *fi) {
 
 /* By path when there is one: the union shows copied-up files with their origin's inode
  * number, which only the JavaScript side knows. */
+static int w_getattr(const char *p, struct stat *st);
+static void ms_times(struct stat *st);
+
 static int w_fgetattr(const char *p, struct stat *st, struct fuse_file_info *fi) {
-  if (p && *p) return orig_ops.getattr(p, st);
-  if (fi && fi->fh > 0) return fstat((int)fi->fh, st) < 0 ? -errno : 0;
+  if (p && *p) return w_getattr(p, st);
+  if (fi && fi->fh > 0) {
+    if (fstat((int)fi->fh, st) < 0) return -errno;
+    st->st_ino = (ino_t)shown_ino((uint64_t)st->st_ino);
+    ms_times(st);
+    return 0;
+  }
   return -ENOENT;
+}
+
+/* Times as fuse-native passes them (milliseconds), so that an entry looks the same whether
+ * JavaScript or this file answered for it. */
+static void ms_times(struct stat *st) {
+  st->st_atim.tv_nsec -= st->st_atim.tv_nsec % 1000000;
+  st->st_mtim.tv_nsec -= st->st_mtim.tv_nsec % 1000000;
+  st->st_ctim.tv_nsec -= st->st_ctim.tv_nsec % 1000000;
+}
+
+static int w_getattr(const char *p, struct stat *st) {
+  char full[PATH_MAX];
+  const char *name;
+  if (p && strcmp(p, "/") != 0 && pdir_path(p, full, sizeof full, &name)) {
+    if (strncmp(name, ".wh.", 4) == 0) return -ENOENT;
+    if (lstat(full, st) < 0) return -errno;
+    ms_times(st);
+    return 0;
+  }
+  return orig_ops.getattr(p, st);
+}
+
+/* Directory opens: the kernel may cache the listing (FOPEN_CACHE_DIR, which libfuse 2.9
+ * cannot ask for). Safe because every change to a directory of the union goes through the
+ * kernel, which drops the cached listing when it does. opendir marks the thread;
+ * fuse_reply_open, which libfuse calls next on the same thread, adds the flags. */
+#ifndef FOPEN_CACHE_DIR
+#define FOPEN_CACHE_DIR (1 << 3)
+#endif
+static __thread int opening_dir = 0;
+
+static int w_opendir(const char *p, struct fuse_file_info *fi) {
+  opening_dir = 1;
+  return orig_ops.opendir ? orig_ops.opendir(p, fi) : 0;
+}
+
+typedef int (*reply_open_fn)(fuse_req_t, const struct fuse_file_info *);
+
+int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *f) {
+  static reply_open_fn real = NULL;
+  if (!real) real = (reply_open_fn)dlvsym(RTLD_NEXT, "fuse_reply_open", "FUSE_2.5");
+  if (!opening_dir) return real(req, f);
+  opening_dir = 0;
+  struct fuse_open_out arg;
+  memset(&arg, 0, sizeof arg);
+  arg.fh = f->fh;
+  if (f->direct_io) arg.open_flags |= FOPEN_DIRECT_IO;
+  if (f->nonseekable) arg.open_flags |= FOPEN_NONSEEKABLE;
+  arg.open_flags |= FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
+  return fuse_reply_buf(req, (const char *)&arg, sizeof arg);
 }
 
 static int w_readdir(const char *p, void *buf, fuse_fill_dir_t fill, off_t off,
                      struct fuse_file_info *fi) {
-  return p ? orig_ops.readdir(p, buf, fill, off, fi) : -ENOENT; /* removed while open */
+  if (!p) return -ENOENT; /* removed while open */
+  char branch[PATH_MAX];
+  if (!pdir_find(p, strlen(p), branch, sizeof branch)) return orig_ops.readdir(p, buf, fill, off, fi);
+  DIR *d = opendir(branch);
+  if (!d) return -errno;
+  fill(buf, ".", NULL, 0);
+  fill(buf, "..", NULL, 0);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    if (strncmp(de->d_name, ".wh.", 4) == 0) continue;
+    if (fill(buf, de->d_name, NULL, 0)) break;
+  }
+  closedir(d);
+  return 0;
 }
 
 struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
@@ -355,6 +513,8 @@ struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
     wrapped_ops.ftruncate = w_ftruncate;
     wrapped_ops.fgetattr = w_fgetattr;
     if (orig_ops.readdir) wrapped_ops.readdir = w_readdir;
+    if (orig_ops.getattr) wrapped_ops.getattr = w_getattr;
+    wrapped_ops.opendir = w_opendir;
     wrapped_ops.flag_nullpath_ok = 1;
   }
   interposed = 1;
@@ -632,6 +792,48 @@ static napi_value SetShownIno(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* passthroughDir(path, branchDir): answer path's children and listing from branchDir. */
+static napi_value PassthroughDir(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *p = arg_string(env, argv[0]);
+  char *b = p ? arg_string(env, argv[1]) : NULL;
+  if (!b) {
+    free(p);
+    return NULL;
+  }
+  pdir_forget(p, 0);
+  struct pdir *d = malloc(sizeof *d);
+  if (!d) {
+    free(p);
+    free(b);
+    return NULL;
+  }
+  d->path = p;
+  d->branch = b;
+  pthread_rwlock_wrlock(&pdir_lock);
+  size_t k = str_bucket(p, strlen(p));
+  d->next = pdirs[k];
+  pdirs[k] = d;
+  pthread_rwlock_unlock(&pdir_lock);
+  return NULL;
+}
+
+/* forgetPassthrough(path, tree): drop path's registration (and those below it). */
+static napi_value ForgetPassthrough(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool tree = false;
+  CHECK(napi_get_value_bool(env, argv[1], &tree));
+  char *p = arg_string(env, argv[0]);
+  if (!p) return NULL;
+  pdir_forget(p, tree ? 1 : 0);
+  free(p);
+  return NULL;
+}
+
 /* setDataPath(on): whether the next fuse_new serves file data here (default true). */
 static napi_value SetDataPath(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -662,7 +864,8 @@ NAPI_MODULE_INIT() {
       {"setxattr", Setxattr},             {"removexattr", Removexattr},
       {"umount", Umount},                 {"setDataPath", SetDataPath},
       {"interposed", Interposed},         {"invalidateIno", InvalidateIno},
-      {"setShownIno", SetShownIno},
+      {"setShownIno", SetShownIno},       {"passthroughDir", PassthroughDir},
+      {"forgetPassthrough", ForgetPassthrough},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

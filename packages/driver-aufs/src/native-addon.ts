@@ -44,6 +44,13 @@ export interface AufsNative {
   invalidateIno(ino: number): number;
   /** Tell the data path that backing inode `backing` shows as `shown` (0: forget it). */
   setShownIno(backing: number, shown: number): void;
+  /**
+   * Answer the children's getattr and the readdir of union directory `p` from `branchDir`
+   * on libfuse's threads (a directory that only that read-only branch holds).
+   */
+  passthroughDir(p: string, branchDir: string): void;
+  /** Stop answering `p` natively (with `tree`, everything below it too). */
+  forgetPassthrough(p: string, tree: boolean): void;
   /** Whether the next mount serves file data natively (default true). */
   setDataPath(on: boolean): void;
   /** Whether fuse-native's `fuse_new` went through the helper (its wrappers are active). */

@@ -89,6 +89,10 @@ export class UnionOperations {
     private readonly log: (msg: string) => void = () => {},
   ) {
     tree.onXino = (backing, shown) => native.setShownIno(backing, shown);
+    tree.onPassthrough = (p, branchDir, below) => {
+      if (branchDir === undefined) native.forgetPassthrough(p, below);
+      else native.passthroughDir(p, branchDir);
+    };
   }
 
   getattr(p: string): Uint32Array {

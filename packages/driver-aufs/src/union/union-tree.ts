@@ -116,6 +116,15 @@ export class UnionTree {
   /** Told of every change to the shown inode numbers (the native data path mirrors them). */
   onXino: (backing: number, shown: number) => void = () => {};
   private readonly entries = new Map<string, UnionEntry>();
+  /** Directories only one read-only branch holds, told to {@link onPassthrough}. */
+  private readonly passthrough = new Set<string>();
+  /**
+   * Told when directory `p` becomes a passthrough (`branchDir`: the one branch directory
+   * that holds it; its children resolve by plain lookup there) or stops being one
+   * (`undefined`; with `tree`, everything below `p` too). The native helper then answers
+   * its children's getattr and its readdir on libfuse's thread.
+   */
+  onPassthrough: (p: string, branchDir: string | undefined, tree: boolean) => void = () => {};
   private readonly listings: Map<string, Map<string, boolean> | null>[];
 
   constructor(readonly branches: readonly Branch[]) {
@@ -156,8 +165,13 @@ export class UnionTree {
       e = this.resolveChild(pe, parent, name);
     }
     if (e) {
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+      if (this.entries.size >= MAX_ENTRIES) this.clear();
       this.entries.set(p, e);
+      const only = e.dirs.length === 1 ? e.dirs[0]! : -1;
+      if (e.dir && only >= 0 && !this.isRw(only)) {
+        this.passthrough.add(p);
+        this.onPassthrough(p, this.abs(only, p), false);
+      }
     }
     return e;
   }
@@ -303,6 +317,7 @@ export class UnionTree {
   /** Forget what is known about `p` (after a change that may resolve it differently). */
   forget(p: string): void {
     this.entries.delete(p);
+    if (this.passthrough.delete(p)) this.onPassthrough(p, undefined, false);
   }
 
   /** Forget `p` and everything below it. */
@@ -310,5 +325,19 @@ export class UnionTree {
     this.entries.delete(p);
     const prefix = p === "/" ? "/" : `${p}/`;
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
+    let any = this.passthrough.delete(p);
+    for (const k of this.passthrough) {
+      if (k.startsWith(prefix)) {
+        this.passthrough.delete(k);
+        any = true;
+      }
+    }
+    if (any) this.onPassthrough(p, undefined, true);
+  }
+
+  private clear(): void {
+    this.entries.clear();
+    this.passthrough.clear();
+    this.onPassthrough("/", undefined, true);
   }
 }
