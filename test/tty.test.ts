@@ -80,6 +80,8 @@ describe.each(CONTAINER_DRIVERS)("interactive terminals on %s", (driver) => {
       await tmux("kill-session", "-t", pane);
     }
     expect(await cli.ok("ps", "-a")).toMatch(/Exited \(5\) .+ tty1\n/);
+    // As docker's, the terminal session is in the container's log.
+    expect(await cli.ok("logs", "tty1")).toMatch(/^42\r?$/m);
     await cli.ok("rm", "tty1");
   });
 

@@ -105,7 +105,6 @@ export class ContainerRunner {
     this.checkDriver(rec);
     const before = rec.state.status === "exited" ? "exited" : "created";
     const runcBin = await this.runc.path();
-    let tty = !!rec.config.Tty;
     this.claim(rec, opts.attempt);
     try {
       await this.prepare(rec);
@@ -114,18 +113,15 @@ export class ContainerRunner {
       throw err;
     }
     const attach = opts.attach;
-    tty = tty && !!attach;
     const log = new JsonLogWriter(this.layout.logFile(id));
+    // With a terminal, runc copies the pty to its stdout (logged and shown here, as docker
+    // logs a tty's output too) and puts strata's terminal (its stdin) in raw mode; its
+    // stderr then only carries runc's own messages, which go straight to strata's.
+    const tty = !!rec.config.Tty && !!attach;
     const child = spawn(
       runcBin,
       this.runc.runArgs(id, this.layout.bundle(id), this.layout.runcLog(id)),
-      {
-        stdio: [
-          attach?.stdin ? "inherit" : "ignore",
-          tty ? "inherit" : "pipe",
-          tty ? "inherit" : "pipe",
-        ],
-      },
+      { stdio: [attach?.stdin ? "inherit" : "ignore", "pipe", tty ? "inherit" : "pipe"] },
     );
     const drained = [
       this.pump(child, "stdout", log, attach?.stdout),
