@@ -177,7 +177,7 @@ export class ContainerService {
         `cannot kill container: ${ref}: container ${rec.id} is not running`,
       );
     }
-    if (sig === "SIGKILL") await this.runner.waitStopped(rec.id, 10_000);
+    if (sig === "SIGKILL") await this.runner.waitStopped(rec.id, 30_000);
   }
 
   /**
