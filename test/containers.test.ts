@@ -289,6 +289,48 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
     await cli.ok("rm", "pz");
   });
 
+  itAsRoot(
+    "cp copies out of and into containers, stopped or running, by docker's rules",
+    async () => {
+      const dir = await makeTempDir();
+      await mkdir(join(dir, "site", "sub"), { recursive: true });
+      await writeFile(join(dir, "site", "sub", "index.html"), "hello\n");
+      await cli.ok("create", "--name", "cpc", "seed", "sleep", "600");
+      // Out: a file into a directory keeps its name; a directory to a new name is renamed.
+      const out = await cli.run("cp", "cpc:/etc/passwd", `${dir}/`);
+      expect(out.stderr).toMatch(/^Successfully copied \S+B to .+\/\n$/);
+      expect(await readFile(join(dir, "passwd"), "utf8")).toContain("root:");
+      await cli.ok("cp", "cpc:/etc", join(dir, "etccopy"));
+      expect(await readFile(join(dir, "etccopy", "passwd"), "utf8")).toContain("root:");
+      // In: into an existing directory, and to a new path (which takes the copy's name).
+      await cli.ok("cp", join(dir, "site"), "cpc:/tmp");
+      await cli.ok("cp", join(dir, "site"), "cpc:/www");
+      expect(await cli.ok("diff", "cpc")).toBe(
+        [
+          "C /tmp",
+          "A /tmp/site",
+          "A /tmp/site/sub",
+          "A /tmp/site/sub/index.html",
+          "A /www",
+          "A /www/sub",
+          "A /www/sub/index.html",
+          "",
+        ].join("\n"),
+      );
+      // Running: through its mount, seen by the container at once.
+      await cli.ok("start", "cpc");
+      await writeFile(join(dir, "live.txt"), "live\n");
+      await cli.ok("cp", "-q", join(dir, "live.txt"), "cpc:/");
+      expect(await cli.ok("exec", "cpc", "cat", "/live.txt", "/www/sub/index.html")).toBe(
+        "live\nhello\n",
+      );
+      const missing = await cli.run("cp", "cpc:/nope", dir);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe("Error: Could not find the file /nope in container cpc\n");
+      await cli.ok("rm", "-f", "cpc");
+    },
+  );
+
   itAsRoot("run -d --rm removes the container when it ends", async () => {
     await cli.ok("run", "-d", "--rm", "--name", "brief", "seed", "sh", "-c", "sleep 0.3");
     await eventually(async () => !(await cli.ok("ps", "-a")).includes("brief"));

@@ -9,6 +9,7 @@ export type { LoadProgress } from "./archive/archive-spool.js";
 export type { SaveEntry } from "./archive/archive-writer.js";
 export * from "./archive/image-archiver.js";
 export * from "./container/container-config.js";
+export * from "./container/container-copy.js";
 export * from "./container/container-filesystem.js";
 export * from "./container/container-inspect.js";
 export * from "./container/container-layout.js";

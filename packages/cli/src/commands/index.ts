@@ -1,6 +1,7 @@
 import type { CommandClass } from "clipanion";
 import type { StrataContext } from "../context.js";
 import { ContainerCommitCommand } from "./container/commit.js";
+import { ContainerCopyCommand } from "./container/cp.js";
 import { ContainerCreateCommand } from "./container/create.js";
 import { ContainerDiffCommand } from "./container/diff.js";
 import { ContainerExecCommand } from "./container/exec.js";
@@ -73,6 +74,7 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   ContainerDiffCommand,
   ContainerCommitCommand,
   ContainerExportCommand,
+  ContainerCopyCommand,
   ContainerInspectCommand,
   ContainerPauseCommand,
   ContainerUnpauseCommand,

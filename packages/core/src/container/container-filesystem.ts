@@ -142,6 +142,17 @@ export class ContainerFilesystem {
   }
 
   /**
+   * Run `fn` with the container's root filesystem as a directory: its mount while it runs,
+   * else a temporary (writable) mount of its snapshot, gone when `fn` settles.
+   */
+  async withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    this.runner.checkDriver(rec);
+    const rootfs = this.runner.layout.rootfs(rec.id);
+    if (await isMountPoint(rootfs)) return fn(rootfs);
+    return this.mounts.withTempMount(await this.snapshotter.mounts(containerKey(rec.id)), fn);
+  }
+
+  /**
    * Write the container's whole filesystem to `out` as a tar (`docker export`), streamed:
    * the mounted tree walked against an empty one.
    */
