@@ -14,7 +14,8 @@
 import * as fs from "node:fs";
 import { loadAufsNative } from "./native-addon.js";
 import { aufsFuseClass } from "./union/aufs-fuse.js";
-import { fuseNativeOps, UnionOperations } from "./union/union-ops.js";
+import { fuseNativeOps } from "./union/fuse-native-ops.js";
+import { UnionOperations } from "./union/union-ops.js";
 import { type Branch, UnionTree } from "./union/union-tree.js";
 import { UnionWriter } from "./union/union-writer.js";
 
