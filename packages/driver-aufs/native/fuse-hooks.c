@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_kernel.h>
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,9 +229,20 @@ static int w_getattr(const char *p, struct stat *st) {
 #endif
 static __thread int opening_dir = 0;
 
+/* With flag_nopath, libfuse gives readdir no path: opendir keeps it in the handle. */
 static int w_opendir(const char *p, struct fuse_file_info *fi) {
+  char *copy = strdup(p ? p : "/");
+  if (!copy) return -ENOMEM;
+  fi->fh = (uint64_t)(uintptr_t)copy;
   opening_dir = 1;
-  return orig_ops.opendir ? orig_ops.opendir(p, fi) : 0;
+  return 0;
+}
+
+static int w_releasedir(const char *p, struct fuse_file_info *fi) {
+  (void)p;
+  free((void *)(uintptr_t)fi->fh);
+  fi->fh = 0;
+  return 0;
 }
 
 typedef int (*reply_open_fn)(fuse_req_t, const struct fuse_file_info *);
@@ -251,7 +263,8 @@ AUFS_EXPORT int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *f) 
 
 static int w_readdir(const char *p, void *buf, fuse_fill_dir_t fill, off_t off,
                      struct fuse_file_info *fi) {
-  if (!p) return -ENOENT; /* removed while open */
+  if (!p) p = fi && fi->fh ? (const char *)(uintptr_t)fi->fh : NULL;
+  if (!p) return -ENOENT;
   char branch[PATH_MAX];
   if (!pdir_find(p, strlen(p), branch, sizeof branch)) return orig_ops.readdir(p, buf, fill, off, fi);
   DIR *d = opendir(branch);
@@ -299,7 +312,11 @@ AUFS_EXPORT struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
     if (orig_ops.readdir) wrapped_ops.readdir = w_readdir;
     if (orig_ops.getattr) wrapped_ops.getattr = w_getattr;
     wrapped_ops.opendir = w_opendir;
+    wrapped_ops.releasedir = w_releasedir;
+    /* Operations on open files need no path: libfuse skips building one (a walk of its node
+     * tree under its lock) for every read and write. */
     wrapped_ops.flag_nullpath_ok = 1;
+    wrapped_ops.flag_nopath = 1;
   }
   interposed = 1;
   return real(ch, args, &wrapped_ops, sizeof wrapped_ops, user_data);
