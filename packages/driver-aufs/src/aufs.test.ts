@@ -1,7 +1,16 @@
-import { NaiveDiffer } from "@strata/core";
-import { differSuite, type HarnessFactory, snapshotterSuite } from "@strata/core/testing";
-import { describe, it } from "vitest";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { AlreadyExistsError, MountManager, NaiveDiffer, rootContainer, Tokens } from "@strata/core";
+import {
+  differSuite,
+  type HarnessFactory,
+  privilegeGap,
+  snapshotterSuite,
+} from "@strata/core/testing";
+import { describe, expect, it } from "vitest";
 import { AufsDiffer } from "./aufs-differ.js";
+import { aufsDriver } from "./aufs-driver.js";
 import { AufsSnapshotter } from "./aufs-snapshotter.js";
 
 function factory(native: boolean): HarnessFactory {
@@ -24,3 +33,33 @@ describe("aufs: differ conformance (native differ)", () =>
   differSuite(it, factory(true), { requiresRoot: true }));
 describe("aufs: differ conformance (naive differ over aufs mounts)", () =>
   differSuite(it, factory(false), { requiresRoot: true }));
+
+// The probe mounts a real union: it needs root with mount rights (under CI it must run).
+const gap = privilegeGap();
+const asRoot = gap && process.env.CI !== "true" ? it.skip : it;
+
+describe(`aufs: driver module${gap ? ` [needs root with mount rights: ${gap}]` : ""}`, () => {
+  asRoot(
+    "probes this machine as usable, and registers its services once per container",
+    async () => {
+      const root = await fs.mkdtemp(path.join(os.tmpdir(), "strata-aufs-driver-"));
+      try {
+        const ctx = { name: "aufs", storeRoot: root, root: path.join(root, "aufs"), options: {} };
+        await aufsDriver.probe(ctx);
+        expect(await fs.readdir(ctx.root)).not.toContainEqual(expect.stringMatching(/^probe-/));
+        const c = rootContainer.createChildContainer();
+        c.registerInstance(Tokens.StoreRoot, path.join(root, "store"));
+        aufsDriver.register(c, ctx);
+        const sn = c.resolve(Tokens.Snapshotter);
+        expect(sn).toBeInstanceOf(AufsSnapshotter);
+        expect(c.resolve(Tokens.Differ)).toBeInstanceOf(AufsDiffer);
+        expect(c.resolveAll(Tokens.MountHandler).map((h) => h.type)).toEqual(["fuse.aufs"]);
+        expect(c.resolve(MountManager)).toBeInstanceOf(MountManager);
+        expect(() => aufsDriver.register(c, ctx)).toThrow(AlreadyExistsError);
+        await sn.close();
+      } finally {
+        await fs.rm(root, { recursive: true, force: true });
+      }
+    },
+  );
+});
