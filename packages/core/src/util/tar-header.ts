@@ -267,6 +267,6 @@ function parseNumeric(b: Buffer, off: number, len: number): number {
     .replace(/^[ \0]+/, "");
   if (s === "") return 0;
   if (!/^[0-7]+$/.test(s))
-    throw new InvalidArgumentError(`invalid octal field in tar header: "${s}"`);
+    throw new InvalidArgumentError(`invalid octal field in tar header: ${JSON.stringify(s)}`);
   return Number.parseInt(s, 8);
 }
