@@ -112,9 +112,13 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
     expect(notFound.code).toBe(127);
     expect(notFound.stderr).toContain('exec: "nosuchcmd": executable file not found in $PATH');
     expect((await cli.run("run", "--rm", "seed", "/etc/passwd")).code).toBe(126);
-    const noImage = await cli.run("run", "--rm", "nosuchimage", "true");
+    // As docker: a missing image is pulled first; with --pull never it is an error at once.
+    const noImage = await cli.run("run", "--rm", "--pull", "never", "nosuchimage", "true");
     expect(noImage.code).toBe(125);
     expect(noImage.stderr).toContain("No such image: nosuchimage:latest");
+    const unpullable = await cli.run("run", "--rm", "nosuchimage", "true");
+    expect(unpullable.code).toBe(125);
+    expect(unpullable.stderr).toContain("Unable to find image 'nosuchimage:latest' locally");
     expect((await cli.run("run", "--rm", "--network", "bridge", "seed", "true")).code).toBe(125);
   });
 
