@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import {
   type CallOptions,
+  directoryUsage,
   InvalidArgumentError,
   type Mount,
   readXattrs,
@@ -17,7 +18,6 @@ import {
 } from "@strata/core";
 import { AufsMountHandler, type AufsMountHandlerOptions } from "./aufs-mount-handler.js";
 import { aufsMount } from "./aufs-mount-spec.js";
-import { directoryUsage } from "./directory-usage.js";
 
 /** Options of {@link AufsSnapshotter}. */
 export interface AufsSnapshotterOptions {
