@@ -63,6 +63,7 @@ export * from "./registry/registry-client.js";
 export * from "./registry/registry-metadata.js";
 export * from "./registry/registry-options.js";
 export * from "./registry/registry-search.js";
+export * from "./snapshots/directory-usage.js";
 export * from "./snapshots/snapshot-meta-store.js";
 export * from "./snapshots/snapshotter.js";
 export * from "./store/container-pruner.js";

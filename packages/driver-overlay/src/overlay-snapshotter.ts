@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import {
   type CallOptions,
+  directoryUsage,
   InvalidArgumentError,
   type Mount,
   type SnapshotFilter,
@@ -13,7 +14,6 @@ import {
   type SnapshotterCapabilities,
   type Usage,
 } from "@strata/core";
-import { directoryUsage } from "./directory-usage.js";
 import type { OverlayProbeResult } from "./overlay-probe.js";
 
 /**

@@ -1,6 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { Usage } from "@strata/core";
+import type { Usage } from "./snapshotter.js";
 
 /**
  * Bytes and inodes under `dir` (the directory itself included), counting each inode once
