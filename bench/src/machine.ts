@@ -35,6 +35,12 @@ export interface Load {
   cpuPressure60?: number;
   /** The same for I/O. */
   ioPressure60?: number;
+  /**
+   * How many times the kernel log says some process dropped the page cache
+   * (`echo 3 > /proc/sys/vm/drop_caches`) since boot, when the log is readable. Another
+   * process doing it during a run makes file creation and reads stall for seconds.
+   */
+  dropCaches?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -87,7 +93,21 @@ export function currentLoad(): Load {
   const io = pressure("io");
   if (cpu !== undefined) load.cpuPressure60 = cpu;
   if (io !== undefined) load.ioPressure60 = io;
+  const drops = dropCacheCount();
+  if (drops !== undefined) load.dropCaches = drops;
   return load;
+}
+
+function dropCacheCount(): number | undefined {
+  try {
+    const log = execFileSync("dmesg", [], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return log.split("\n").filter((l) => l.includes("drop_caches")).length;
+  } catch {
+    return undefined;
+  }
 }
 
 function revision(dir: string): string {

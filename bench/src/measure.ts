@@ -16,6 +16,8 @@ export interface Stats {
   deviation: number;
   /** Relative margin of error at 95% confidence, in percent. */
   rme: number;
+  /** Median sample: what a few samples slowed down by other work on the machine barely move. */
+  median: number;
   /** Every sample: seconds per operation. */
   samples: number[];
 }
@@ -85,5 +87,8 @@ export async function measure(
     });
   }
   const s = bench.stats;
-  return { mean: s.mean, deviation: s.deviation, rme: s.rme, samples: [...s.sample] };
+  const sorted = [...s.sample].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { mean: s.mean, deviation: s.deviation, rme: s.rme, median, samples: [...s.sample] };
 }

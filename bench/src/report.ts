@@ -49,6 +49,31 @@ function fmtRatio(r: Row): string {
   return `${r.ratio.toFixed(2)}×${r.ratioRme === undefined ? "" : ` ±${r.ratioRme.toFixed(0)}%`}`;
 }
 
+/** Columns every table shares, after its own leading ones. */
+const MEASURE_HEADER = [
+  "mean",
+  "±",
+  "median",
+  "n",
+  "MB/s",
+  "entries/s",
+  "× floor",
+  "× floor (median)",
+];
+
+function measureCells(r: Row): string[] {
+  return [
+    fmtTime(r.stats.mean),
+    `${r.stats.rme.toFixed(1)}%`,
+    fmtTime(r.stats.median),
+    String(r.stats.samples.length),
+    fmtNum(mbps(r), 1),
+    fmtNum(entriesPerSec(r)),
+    fmtRatio(r),
+    r.ratioMedian === undefined ? "" : `${r.ratioMedian.toFixed(2)}×`,
+  ];
+}
+
 function fmtLoad(l: Load): string {
   const psi = [
     l.cpuPressure60 === undefined ? "" : `cpu ${l.cpuPressure60}%`,
@@ -57,12 +82,23 @@ function fmtLoad(l: Load): string {
   return `load ${l.loadavg1}${psi.length > 0 ? ` (waiting: ${psi.join(", ")})` : ""}`;
 }
 
-/** Whether the machine was too busy for its absolute times to mean much. */
-export function wasBusy(res: BenchResult): boolean {
-  return [res.load.start, res.load.end].some(
-    (l) =>
-      l.loadavg1 > res.machine.cores || (l.cpuPressure60 ?? 0) > 25 || (l.ioPressure60 ?? 0) > 25,
-  );
+/**
+ * What else ran on the machine during the run, as far as it can be told: load above the core
+ * count, more than 25% of the time waiting for CPU or I/O, the page cache dropped by some
+ * process. Empty when the run looks clean.
+ */
+export function interference(res: BenchResult): string[] {
+  const out: string[] = [];
+  const { start, end } = res.load;
+  const load = Math.max(start.loadavg1, end.loadavg1);
+  if (load > res.machine.cores) out.push(`load up to ${load} on ${res.machine.cores} cores`);
+  const cpu = Math.max(start.cpuPressure60 ?? 0, end.cpuPressure60 ?? 0);
+  if (cpu > 25) out.push(`tasks waited for a CPU ${cpu}% of the time`);
+  const io = Math.max(start.ioPressure60 ?? 0, end.ioPressure60 ?? 0);
+  if (io > 25) out.push(`tasks waited for I/O ${io}% of the time`);
+  const drops = (end.dropCaches ?? 0) - (start.dropCaches ?? 0);
+  if (drops > 0) out.push(`another process dropped the page cache ${drops} times`);
+  return out;
 }
 
 function subjectLabel(r: Row): string {
@@ -92,20 +128,23 @@ export function renderMarkdown(res: BenchResult): string {
       `${fmtLoad(res.load.start)} at the start, ${fmtLoad(res.load.end)} at the end.`,
   );
   out.push("");
-  if (wasBusy(res)) {
+  const noise = interference(res);
+  if (noise.length > 0) {
     out.push(
-      "> **The machine was busy during this run** (other work competed for CPU or disk): " +
-        "absolute times and MB/s are unreliable; ratios to floors, measured side by side, less so.",
+      `> **The machine was busy during this run** (${noise.join("; ")}): absolute times and ` +
+        "MB/s are unreliable, means more than medians; ratios to floors, measured side by " +
+        "side, less so.",
     );
     out.push("");
   }
   out.push(
     "Times are benchmark.js means over *n* samples of one operation each (± is the relative " +
-      "margin of error at 95% confidence). MB/s is the uncompressed layer's bytes over the mean " +
+      "margin of error at 95% confidence), and the median sample. MB/s is the uncompressed layer's bytes over the mean " +
       "time (1 MB = 10⁶ bytes), entries/s its tar entries over the mean time; a floor row uses " +
       "the same layer's bytes and entries. **× floor** is the floor's time over strata's time: " +
       "1.00× is as fast as the machine's own tool, 0.50× twice its time; higher is better; " +
-      "its ± combines both rows' margins of error.",
+      "its ± combines both rows' margins of error; **× floor (median)** is the same from the " +
+      "medians.",
   );
   out.push("");
 
@@ -136,19 +175,9 @@ export function renderMarkdown(res: BenchResult): string {
       `${r.workload}${titles.has(r.workload) ? ` (${titles.get(r.workload)})` : ""}`,
       r.driver,
       subjectLabel(r),
-      fmtTime(r.stats.mean),
-      `${r.stats.rme.toFixed(1)}%`,
-      String(r.stats.samples.length),
-      fmtNum(mbps(r), 1),
-      fmtNum(entriesPerSec(r)),
-      fmtRatio(r),
+      ...measureCells(r),
     ]);
-    out.push(
-      mdTable(
-        ["workload", "driver", "subject", "mean", "±", "n", "MB/s", "entries/s", "× floor"],
-        body,
-      ),
-    );
+    out.push(mdTable(["workload", "driver", "subject", ...MEASURE_HEADER], body));
     out.push("");
   }
 
@@ -248,32 +277,16 @@ export function renderMarkdown(res: BenchResult): string {
 
 /** A plain-text table of every row and the targets, for the terminal. */
 export function renderSummary(res: BenchResult): string {
-  const header = [
-    "section",
-    "workload",
-    "driver",
-    "subject",
-    "mean",
-    "±",
-    "n",
-    "MB/s",
-    "entries/s",
-    "×floor",
-  ];
+  const header = ["section", "workload", "driver", "subject", ...MEASURE_HEADER];
   const body = res.rows.map((r) => [
     r.section,
     r.workload,
     r.driver,
     subjectLabel(r),
-    fmtTime(r.stats.mean),
-    `${r.stats.rme.toFixed(1)}%`,
-    String(r.stats.samples.length),
-    fmtNum(mbps(r), 1),
-    fmtNum(entriesPerSec(r)),
-    fmtRatio(r),
+    ...measureCells(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = new Set([4, 5, 6, 7, 8, 9]);
+  const right = new Set(MEASURE_HEADER.map((_, i) => i + 4));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
@@ -283,10 +296,9 @@ export function renderSummary(res: BenchResult): string {
   for (const t of res.targets)
     lines.push(`${t.pass ? "met   " : "MISSED"}  ${t.description}: ${t.measured}`);
   for (const d of res.drivers) if (!d.available) lines.push(`skipped ${d.name}: ${d.reason}`);
-  if (wasBusy(res)) {
-    lines.push(
-      `busy machine (${fmtLoad(res.load.start)} → ${fmtLoad(res.load.end)}): trust ratios over absolute times`,
-    );
+  const noise = interference(res);
+  if (noise.length > 0) {
+    lines.push(`busy machine (${noise.join("; ")}): trust ratios and medians over means`);
   }
   return lines.join("\n");
 }

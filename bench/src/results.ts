@@ -40,6 +40,8 @@ export interface Row {
   ratio?: number;
   /** Relative margin of error of `ratio` in percent: both rows' margins, combined. */
   ratioRme?: number;
+  /** The same ratio from the two rows' median samples. */
+  ratioMedian?: number;
   /** With `--profile`: where one more run of the operation spent its time. */
   profile?: ProfileSummary;
 }

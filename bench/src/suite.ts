@@ -252,6 +252,7 @@ function compared(r: Row, floor: Stats): Row {
     ...r,
     ratio: floor.mean / r.stats.mean,
     ratioRme: Math.sqrt(floor.rme ** 2 + r.stats.rme ** 2),
+    ratioMedian: floor.median / r.stats.median,
   };
 }
 
