@@ -98,7 +98,8 @@ export function currentLoad(): Load {
   return load;
 }
 
-function dropCacheCount(): number | undefined {
+/** Page-cache drops the kernel log has recorded since boot, if it can be read. */
+export function dropCacheCount(): number | undefined {
   try {
     const log = execFileSync("dmesg", [], {
       encoding: "utf8",

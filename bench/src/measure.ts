@@ -20,6 +20,8 @@ export interface Stats {
   median: number;
   /** Every sample: seconds per operation. */
   samples: number[];
+  /** Times another process dropped the page cache while this was measured, when any. */
+  dropCaches?: number;
 }
 
 /** What {@link measure} is told about one measurement. */

@@ -102,7 +102,18 @@ export function interference(res: BenchResult): string[] {
 }
 
 function subjectLabel(r: Row): string {
-  return r.floor ? `${r.subject} (floor)` : r.subject;
+  return `${r.floor ? `${r.subject} (floor)` : r.subject}${r.stats.dropCaches ? " †" : ""}`;
+}
+
+/** The note under a table whose rows another process disturbed. */
+function droppedNote(rows: readonly Row[]): string | undefined {
+  const hit = rows.filter((r) => r.stats.dropCaches);
+  if (hit.length === 0) return undefined;
+  return (
+    "† Another process dropped the page cache while this row was measured (" +
+    hit.map((r) => `${r.workload} ${r.driver} ${r.subject}: ${r.stats.dropCaches}×`).join(", ") +
+    "); its samples include stalls that are not strata's."
+  );
 }
 
 function mdEscape(s: string): string {
@@ -179,6 +190,11 @@ export function renderMarkdown(res: BenchResult): string {
     ]);
     out.push(mdTable(["workload", "driver", "subject", ...MEASURE_HEADER], body));
     out.push("");
+    const note = droppedNote(rows);
+    if (note) {
+      out.push(note);
+      out.push("");
+    }
   }
 
   const profiled = res.rows.filter((r) => r.profile);

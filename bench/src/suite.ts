@@ -10,7 +10,7 @@ import {
 } from "@strata/core";
 import { changeDir, type DriverName, type DriverRig, openRig, writableDir } from "./drivers.js";
 import { emptyDir, settle, sha256sum, tarCreateHash, tarExtract } from "./floors.js";
-import { currentLoad, describeMachine } from "./machine.js";
+import { currentLoad, describeMachine, dropCacheCount } from "./machine.js";
 import { measure, type SamplingOptions, type Stats } from "./measure.js";
 import { Profiler } from "./profile.js";
 import type { BenchResult, DriverStatus, LayerRecord, Row, Section } from "./results.js";
@@ -199,7 +199,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   }
 
   /** Measure `fn`; before each sample, `reset` (if any) and a flush of the scratch filesystem. */
-  function timed(
+  async function timed(
     name: string,
     fn: () => Promise<unknown>,
     warmup = true,
@@ -209,7 +209,10 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       reset?.();
       settle(scratch);
     };
-    return measure({ name, fn, reset: before }, sampling, { warmup });
+    const drops = dropCacheCount();
+    const stats = await measure({ name, fn, reset: before }, sampling, { warmup });
+    const dropped = (dropCacheCount() ?? 0) - (drops ?? 0);
+    return dropped > 0 ? { ...stats, dropCaches: dropped } : stats;
   }
 
   function push(r: Row): void {
