@@ -49,7 +49,8 @@ export interface Row {
 /** A layer the run produced, and which differ produced it. */
 export interface LayerRecord {
   workload: string;
-  driver: DriverName;
+  /** The driver whose snapshots it was diffed from, `-` for a plain directory. */
+  driver: DriverName | "-";
   differ: "native" | "naive";
   digest: string;
   size: number;
