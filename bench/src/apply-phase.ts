@@ -44,6 +44,8 @@ export async function applyPhase(
     await rig.applier.apply(desc, current); // the warm-up, which sizes the pool
     const pool = Math.min(max, poolSize(ctx.sampling, (performance.now() - started) / 1000));
     while (targets.length < pool) await prepare();
+    // The profiled run gets a fresh target of its own, not one emptied just before.
+    const spare = ctx.profiler && max > 1 ? targets.pop() : undefined;
     let next = 1;
     const nextTarget = () => {
       if (next < targets.length) current = targets[next++]!;
@@ -56,7 +58,8 @@ export async function applyPhase(
     });
     const r = row("apply", id, rig.name, "apply", false, dims(desc), stats);
     if (ctx.profiler) {
-      nextTarget();
+      if (spare) current = spare;
+      else nextTarget();
       r.profile = await ctx.profiler.profile(`apply-${id}-${rig.name}`, op);
     }
 

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ContentStore, type Descriptor, MountManager, NaiveDiffer } from "@strata/core";
@@ -122,7 +123,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   } finally {
     ctx.profiler?.close();
     if (opts.keep) ctx.log(`scratch kept: ${scratch}`);
-    else await fs.rm(scratch, { recursive: true, force: true });
+    else await removeTree(scratch);
   }
 }
 
@@ -152,4 +153,14 @@ async function writeAppliedLayers(
     out.set(w.id, desc);
   }
   return out;
+}
+
+/** `rm -rf` (several times faster than Node's recursive rm on the run's many thousands of files). */
+async function removeTree(dir: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const child = spawn("rm", ["-rf", "--one-file-system", dir], { stdio: "ignore" });
+    child.on("error", () => resolve());
+    child.on("close", () => resolve());
+  });
+  await fs.rm(dir, { recursive: true, force: true });
 }
