@@ -18,10 +18,10 @@ const FRESH_TARGETS_FROM = 1000;
  * For a layer of many entries every sample gets a fresh target (snapshots prepared
  * beforehand, directories made between samples), and nothing is deleted: the run's scratch
  * directory goes as a whole at the end. On ext4 without a journal (this bench's reference
- * machine) the kernel's inode allocator skips recently deleted inodes one by one
- * (`recently_deleted`), so creating thousands of files right after deleting thousands
- * costs seconds of kernel time; emptying a target between samples would bill one sample's
- * cleanup to the next. A layer of few entries (large files) reuses one target, emptied
+ * machine) the kernel's inode allocator skips inodes deleted in about the last 30 s one by
+ * one (`recently_deleted`, seen with `perf`), so creating thousands of files right after
+ * deleting thousands costs seconds of kernel time; emptying a target between samples would
+ * bill one sample's cleanup to the next. A layer of few entries (large files) reuses one target, emptied
  * between samples, so the run's disk use stays bounded. Subject and floor are treated alike.
  */
 export async function applyPhase(

@@ -25,7 +25,12 @@ async function main(argv: string[]): Promise<number> {
     `strata bench: ${opts.mode}, seed ${opts.seed}, drivers ${opts.drivers.join(",")}, ` +
       `workloads ${opts.workloads.join(",")}`,
   );
-  const run = await runBench({ ...opts, log });
+  // A full run leaves hundreds of thousands of files: remove them after the report is out.
+  const run = await runBench({
+    ...opts,
+    log,
+    removeInBackground: opts.mode === "full" && !opts.keep,
+  });
   process.stdout.write(
     `\n${renderSummary(run.result)}\n\nreport: ${run.markdown}\n        ${run.json}\n`,
   );

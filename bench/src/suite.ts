@@ -32,6 +32,12 @@ export interface SuiteOptions {
   scratchParent: string;
   /** Keep the scratch directory afterwards. */
   keep: boolean;
+  /**
+   * Return before the scratch directory is gone: it is renamed aside and removed by a
+   * detached `rm -rf` (a full run leaves hundreds of thousands of files). The next run
+   * finishes that removal before it measures anything.
+   */
+  removeInBackground?: boolean;
   /** Profile each strata operation once more after measuring it, into this directory. */
   profileDir?: string;
   /** Progress lines. */
@@ -53,6 +59,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   const t0 = performance.now();
   const startLoad = currentLoad();
   await fs.mkdir(opts.scratchParent, { recursive: true });
+  await removeTrash(opts.scratchParent, opts.log);
   const scratch = await fs.mkdtemp(path.join(opts.scratchParent, "strata-bench-"));
   const ctx: RunContext = {
     scratch,
@@ -123,7 +130,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   } finally {
     ctx.profiler?.close();
     if (opts.keep) ctx.log(`scratch kept: ${scratch}`);
-    else await removeTree(scratch);
+    else await discard(scratch, opts.removeInBackground ?? false);
   }
 }
 
@@ -155,7 +162,44 @@ async function writeAppliedLayers(
   return out;
 }
 
-/** `rm -rf` (several times faster than Node's recursive rm on the run's many thousands of files). */
+const TRASH_PREFIX = "strata-bench-trash-";
+
+/**
+ * Remove the scratch directory with `rm -rf` (several times faster than Node's recursive
+ * rm on this many files); in the background, it is first renamed to
+ * `strata-bench-trash-*` so that the next run can tell it apart and finish the job.
+ */
+async function discard(scratch: string, background: boolean): Promise<void> {
+  if (background) {
+    const trash = path.join(path.dirname(scratch), `${TRASH_PREFIX}${path.basename(scratch)}`);
+    await fs.rename(scratch, trash);
+    spawn("rm", ["-rf", "--one-file-system", trash], { stdio: "ignore", detached: true }).unref();
+    return;
+  }
+  await removeTree(scratch);
+}
+
+/**
+ * Seconds to wait after deleting many files before measuring anything that creates many:
+ * ext4 without a journal skips inodes deleted in about the last 30 s (`recently_deleted`),
+ * one by one, so creating 20,000 files right after deleting as many takes seconds of kernel
+ * time, and 20 s later half a second again (measured on this bench's reference machine).
+ */
+const SETTLE_AFTER_DELETE_SECONDS = 30;
+
+/**
+ * Finish removing what earlier runs left to a background `rm`, then let the filesystem
+ * settle (see {@link SETTLE_AFTER_DELETE_SECONDS}), so nothing is measured in their wake.
+ */
+async function removeTrash(parent: string, log: (line: string) => void): Promise<void> {
+  const names = (await fs.readdir(parent)).filter((n) => n.startsWith(TRASH_PREFIX));
+  if (names.length === 0) return;
+  log(`removing what earlier runs left: ${names.join(", ")}`);
+  for (const n of names) await removeTree(path.join(parent, n));
+  log(`waiting ${SETTLE_AFTER_DELETE_SECONDS} s: creating files right after deleting many is slow`);
+  await new Promise((r) => setTimeout(r, SETTLE_AFTER_DELETE_SECONDS * 1000));
+}
+
 async function removeTree(dir: string): Promise<void> {
   await new Promise<void>((resolve) => {
     const child = spawn("rm", ["-rf", "--one-file-system", dir], { stdio: "ignore" });

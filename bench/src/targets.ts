@@ -7,7 +7,7 @@ export const PROPORTIONAL_TARGET_SECONDS = 0.1;
 
 /**
  * Check the speeds issue 3 asks for against a run's rows: every apply at
- * {@link APPLY_TARGET_RATIO} of `tar -x` or better, and overlay's native diff of the
+ * {@link APPLY_TARGET_RATIO} of `tar -x` or better (by means and by medians), and overlay's native diff of the
  * 10-file change under {@link PROPORTIONAL_TARGET_SECONDS}. Rows that did not run give no
  * check (the report lists skipped drivers separately).
  */
@@ -19,7 +19,9 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       id: `apply:${r.driver}:${r.workload}`,
       description: `apply ${r.workload} on ${r.driver} at ≥ ${APPLY_TARGET_RATIO}× the speed of tar -x`,
       measured: `${r.ratio.toFixed(2)}× (medians: ${r.ratioMedian?.toFixed(2) ?? "?"}×)`,
-      pass: r.ratio >= APPLY_TARGET_RATIO,
+      // Both the means' and the medians' ratio must be there: one slow floor sample (another
+      // process's I/O) must not make a miss look like a pass.
+      pass: Math.min(r.ratio, r.ratioMedian ?? r.ratio) >= APPLY_TARGET_RATIO,
     });
   }
   const find = (subject: string) =>
