@@ -35,6 +35,7 @@ export * from "./diff/naive-differ.js";
 export * from "./diff/tree-guard.js";
 export * from "./diff/walk-changes.js";
 export * from "./diff/write-layer-tar.js";
+export type * from "./dockerfile/dockerfile-types.js";
 export * from "./driver/driver-module.js";
 export * from "./driver/select-driver.js";
 export * from "./errors.js";
