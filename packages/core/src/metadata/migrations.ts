@@ -84,4 +84,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (digest, repository)
   );
   `,
+  // 3: the build cache (docker's classic builder): the image a step made, keyed by the image
+  // it started from ("" for scratch) and the step's cache key (instruction, build args a RUN
+  // uses, content hash of COPY/ADD sources). A row goes with its image.
+  `
+  CREATE TABLE build_cache (
+    parent_id TEXT NOT NULL,
+    cache_key TEXT NOT NULL,
+    image_id  TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    created   TEXT NOT NULL,
+    PRIMARY KEY (parent_id, cache_key)
+  );
+  CREATE INDEX build_cache_image ON build_cache(image_id);
+  `,
 ];
