@@ -250,6 +250,28 @@ describe("applyLayerTar", () => {
     }
   });
 
+  it("never sets a directory's mode or times through a parent replaced by a symlink", async () => {
+    // `a/`, `a/sub/` then `a` -> outside: the final pass over directories' modes and times
+    // must not follow `a` and chmod outside/sub (a hole found by the breakout suite).
+    const base = await tempDir();
+    const outside = path.join(base, "outside");
+    const target = path.join(base, "root");
+    await put(outside, "sub/victim", "precious");
+    await fs.chmod(path.join(outside, "sub"), 0o755);
+    await fs.mkdir(target);
+    const before = await snapshotTree(base);
+    const tar = await packWithTarStream([
+      { name: "a/", type: "directory" },
+      { name: "a/sub/", type: "directory", mode: 0o777 },
+      { name: "a", type: "symlink", linkname: outside },
+    ]);
+    await apply(tar, target);
+    const after = await snapshotTree(base);
+    expect(after["outside/sub"]).toEqual(before["outside/sub"]);
+    expect(after["outside/sub/victim"]).toEqual(before["outside/sub/victim"]);
+    expect(await fs.readlink(path.join(target, "a"))).toBe(outside);
+  });
+
   it("rejects a malformed tar as InvalidArgumentError", async () => {
     const tar = await packWithTarStream([{ name: "f", body: "x".repeat(1000) }]);
     const dir = await tempDir();

@@ -129,9 +129,12 @@ export async function applyLayerTar(
   }
 
   dirMeta.sort((a, b) => depth(b.rel) - depth(a.rel));
+  // Checked afresh: a later entry may have replaced a parent of a recorded directory by a
+  // symlink (`a/`, `a/b/`, then `a` -> /outside), and chmod would follow it out of the tree.
+  const final = new TreeGuard(dir);
   for (const d of dirMeta) {
     const abs = tree.abs(d.rel);
-    if (!fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) continue; // replaced later
+    if (!isRealDir(final, d.rel)) continue; // replaced later
     fs.chmodSync(abs, d.mode);
     fs.lutimesSync(abs, d.atime, d.mtime);
   }
@@ -254,6 +257,17 @@ export async function applyLayerTar(
       }
     }
   }
+}
+
+/** `rel` is still a directory reached through real directories only (no symlink). */
+function isRealDir(tree: TreeGuard, rel: string): boolean {
+  try {
+    if (!tree.parents(rel, false)) return false;
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) return false; // a parent is now a symlink or file
+    throw err;
+  }
+  return fs.lstatSync(tree.abs(rel), { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 function writeAll(fd: number, buf: Buffer): void {
