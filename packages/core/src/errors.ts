@@ -73,3 +73,23 @@ export class CommandNotRunnableError extends FailedPreconditionError {
     super(message, options);
   }
 }
+
+/**
+ * A Dockerfile (or a word in it) does not follow docker's Dockerfile language. The message
+ * names the line as docker does (`Dockerfile parse error on line 3: unknown instruction: FRMO`)
+ * when the line is known; {@link DockerfileSyntaxError.reason} is the message without it.
+ */
+export class DockerfileSyntaxError extends InvalidArgumentError {
+  /** 1-based line of the instruction (or directive) at fault, when known. */
+  readonly line: number | undefined;
+  /** What is wrong, without the `Dockerfile parse error on line N: ` prefix. */
+  readonly reason: string;
+  constructor(reason: string, line?: number, options?: { cause?: unknown }) {
+    super(
+      line === undefined ? reason : `Dockerfile parse error on line ${line}: ${reason}`,
+      options,
+    );
+    this.line = line;
+    this.reason = reason;
+  }
+}
