@@ -10,12 +10,22 @@ export interface DiffOptions {
   mediaType?: string;
   /** Labels stored with the blob's metadata (unused by the naive differ). */
   labels?: Record<string, string>;
+  /**
+   * Told the bytes of layer tar (uncompressed) written so far, as the layer grows, for a
+   * progress display; called often (per tar write), so it should be cheap.
+   */
+  onProgress?: (bytes: number) => void;
 }
 
 /** Options of {@link Differ.apply}. */
 export interface ApplyOptions {
   /** Abort the apply; the target may hold a partial layer and must be discarded. */
   signal?: AbortSignal;
+  /**
+   * Told the bytes of the stored blob (compressed, as `desc.size` counts them) read so
+   * far, for a progress display; called often (per chunk read), so it should be cheap.
+   */
+  onProgress?: (bytes: number) => void;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
 import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
-import { createGzipSink, HashingSink } from "../util/byte-sink.js";
+import { type ByteSink, createGzipSink, HashingSink } from "../util/byte-sink.js";
 import { type ApplyLayerTarOptions, applyLayerTar } from "./apply-layer-tar.js";
 import type { LayerChange } from "./layer-change.js";
 import { decompressLayer } from "./layer-compression.js";
@@ -20,6 +20,26 @@ export const ANNOTATION_DIFF_ID = "io.strata.diff-id";
 export interface StoreLayerBlobOptions extends WriteLayerTarOptions {
   /** Media type of the blob: an OCI or docker tar type (default OCI tar) or a gzip one. */
   mediaType?: string;
+  /** Told the bytes of uncompressed tar written so far (see `DiffOptions.onProgress`). */
+  onProgress?: (bytes: number) => void;
+}
+
+/** Options of {@link applyLayerBlob}. */
+export interface ApplyLayerBlobOptions extends ApplyLayerTarOptions {
+  /** Told the bytes of the stored blob read so far (see `ApplyOptions.onProgress`). */
+  onProgress?: (bytes: number) => void;
+}
+
+/** `sink`, telling `onProgress` the running total of bytes written through it. */
+function countingSink(sink: ByteSink, onProgress: (bytes: number) => void): ByteSink {
+  let bytes = 0;
+  return {
+    async write(chunk) {
+      await sink.write(chunk);
+      bytes += chunk.length;
+      onProgress(bytes);
+    },
+  };
 }
 
 /**
@@ -45,8 +65,10 @@ export async function storeLayerBlob(
   opts.signal?.throwIfAborted();
   const writer = await store.writer();
   try {
+    const progress = opts.onProgress;
     if (compression === "none") {
-      const { entries, contentSize } = await writeLayerTar(changes, writer, opts);
+      const sink = progress ? countingSink(writer, progress) : writer;
+      const { entries, contentSize } = await writeLayerTar(changes, sink, opts);
       const blob = await writer.commit();
       return {
         mediaType,
@@ -59,7 +81,8 @@ export async function storeLayerBlob(
     }
     const gz = createGzipSink(writer);
     const tar = new HashingSink(gz);
-    const { entries, contentSize } = await writeLayerTar(changes, tar, opts);
+    const sink = progress ? countingSink(tar, progress) : tar;
+    const { entries, contentSize } = await writeLayerTar(changes, sink, opts);
     await gz.close();
     const blob = await writer.commit();
     return {
@@ -90,7 +113,7 @@ export async function applyLayerBlob(
   store: ContentStore,
   desc: Descriptor,
   dir: string,
-  opts: ApplyLayerTarOptions = {},
+  opts: ApplyLayerBlobOptions = {},
 ): Promise<Descriptor> {
   const compression = layerCompression(desc.mediaType);
   if (compression === undefined) {
@@ -103,16 +126,30 @@ export async function applyLayerBlob(
   const blob = await store.open(desc.digest);
   const blobHash = createHash("sha256");
   let blobSize = 0;
+  const progress = opts.onProgress;
   async function* hashedBlob(): AsyncGenerator<Buffer> {
     for await (const chunk of blob as AsyncIterable<Buffer>) {
       blobHash.update(chunk);
       blobSize += chunk.length;
+      progress?.(blobSize);
+      yield chunk;
+    }
+  }
+  async function* countedBlob(): AsyncGenerator<Buffer> {
+    for await (const chunk of blob as AsyncIterable<Buffer>) {
+      blobSize += chunk.length;
+      progress?.(blobSize);
       yield chunk;
     }
   }
   try {
     // An uncompressed blob's digest is its diff ID: applyLayerTar hashes it already.
-    const source = compression === "none" ? (blob as AsyncIterable<Buffer>) : hashedBlob();
+    const source =
+      compression !== "none"
+        ? hashedBlob()
+        : progress
+          ? countedBlob()
+          : (blob as AsyncIterable<Buffer>);
     const tar = await decompressLayer(source, compression);
     const res = await applyLayerTar(tar, dir, opts);
     const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
