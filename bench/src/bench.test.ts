@@ -47,9 +47,12 @@ describe("bench --quick", () => {
       if (!d.available) expect(d.reason, d.name).toBeTruthy();
     }
     expect(json.drivers.find((d) => d.name === "vfs")?.available).toBe(true);
-    // Overlay needs root; as root (and always in CI) it must have run.
+    // Overlay and aufs need root; as root (and always in CI) they must have run.
     if (asRoot || process.env.CI === "true") {
-      expect(json.drivers.find((d) => d.name === "overlay")?.available).toBe(true);
+      for (const name of ["overlay", "aufs"]) {
+        const d = json.drivers.find((x) => x.name === name);
+        expect(d?.available, `${name}: ${d?.reason ?? ""}`).toBe(true);
+      }
     }
   });
 
@@ -64,7 +67,7 @@ describe("bench --quick", () => {
         const subjects = rows.map((r) => r.subject);
         expect(subjects, `${driver} ${id}`).toContain("naive");
         expect(subjects, `${driver} ${id}`).toContain("tar -c | sha256sum");
-        if (driver === "overlay") expect(subjects, `${driver} ${id}`).toContain("native");
+        if (driver !== "vfs") expect(subjects, `${driver} ${id}`).toContain("native");
         for (const r of rows.filter((x) => !x.floor))
           expect(r.ratio, `${driver} ${id} ${r.subject}`).toBeGreaterThan(0);
       }

@@ -8,11 +8,12 @@ import {
   NaiveDiffer,
   type Snapshotter,
 } from "@strata/core";
+import { AufsDiffer, AufsSnapshotter, probeAufs } from "@strata/driver-aufs";
 import { OverlayDiffer, OverlaySnapshotter, probeOverlay } from "@strata/driver-overlay";
 import { VfsSnapshotter } from "@strata/driver-vfs";
 
 /** The drivers the bench knows, in the order they run. */
-export const DRIVER_NAMES = ["vfs", "overlay"] as const;
+export const DRIVER_NAMES = ["vfs", "overlay", "aufs"] as const;
 /** One of {@link DRIVER_NAMES}. */
 export type DriverName = (typeof DRIVER_NAMES)[number];
 
@@ -43,7 +44,9 @@ export type RigResult =
  * Wire driver `name` on `root` (its own directory) with the shared content store and mount
  * manager. Overlay runs its probe first: not root, no overlayfs or a bad backing
  * filesystem make it unavailable with the probe's reason; a kernel where native diff is
- * unsafe leaves only the naive differ, with a note.
+ * unsafe leaves only the naive differ, with a note. Aufs runs its probe (root, FUSE, the
+ * helper built, a real test union) and adds its `fuse.aufs` mount handler to `mounts`: its
+ * unions are served by a helper process per mount, never by the bench's own process.
  */
 export async function openRig(
   name: DriverName,
@@ -62,6 +65,23 @@ export async function openRig(
       notes: [],
     };
     return { ok: true, rig };
+  }
+  if (name === "aufs") {
+    let backing: string;
+    try {
+      backing = (await probeAufs(root)).backingFilesystem;
+    } catch (err) {
+      return { ok: false, name, reason: err instanceof Error ? err.message : String(err) };
+    }
+    const snapshotter = new AufsSnapshotter(root);
+    mounts.addHandler(snapshotter.mountHandler);
+    const native = new AufsDiffer(store, naive);
+    const differs: DifferUnderTest[] = [
+      { kind: "native", differ: native },
+      { kind: "naive", differ: naive },
+    ];
+    const notes = [`backing filesystem ${backing}`, "unions served by a FUSE helper process"];
+    return { ok: true, rig: { name, snapshotter, differs, applier: native, notes } };
   }
   let probe: Awaited<ReturnType<typeof probeOverlay>>;
   try {
@@ -94,15 +114,21 @@ export async function openRig(
 
 /**
  * Where the tree behind a container's mounts keeps its own files, read from the mounts
- * (which are data): an overlay mount's `upperdir=` holds exactly the change (`whole`); a
- * writable bind (vfs, or an overlay base snapshot) is the whole tree, of which only the
- * layer's entries are the change.
+ * (which are data): an overlay mount's `upperdir=` holds exactly the change (`whole`), and
+ * so does an aufs union's writable branch (the first of `br=`, AUFS-format: the layer's
+ * content as it stands); a writable bind (vfs, or a base snapshot) is the whole tree, of
+ * which only the layer's entries are the change.
  */
 export function changeDir(mounts: readonly Mount[]): { dir: string; whole: boolean } {
   const m = onlyMount(mounts);
   if (m.type === "overlay") {
     const upper = m.options.find((o) => o.startsWith("upperdir="));
     if (upper) return { dir: upper.slice("upperdir=".length), whole: true };
+  }
+  if (m.type === "fuse.aufs") {
+    const br = m.options.find((o) => o.startsWith("br="));
+    const top = br?.slice("br=".length).split(":")[0];
+    if (top?.endsWith("=rw")) return { dir: top.slice(0, -"=rw".length), whole: true };
   }
   if (m.type === "bind") return { dir: m.source, whole: false };
   throw new Error(`mount type "${m.type}": the bench cannot find its files`);
