@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,6 +17,7 @@ import { parseTagTarget } from "../image/reference.js";
 import type { Mount } from "../mount/mount.js";
 import { isMountPoint, MountManager } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { tempSnapshotKey } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
 import type { ByteSink } from "../util/byte-sink.js";
 import { containerKey, initLayerName } from "./container-layout.js";
@@ -49,7 +49,7 @@ export class ContainerFilesystem {
   /** Run `fn` with a read-only view of the container's init layer (the lower side). */
   private async withBase<T>(rec: ContainerRecord, fn: (lower: Mount[]) => Promise<T>): Promise<T> {
     this.runner.checkDriver(rec);
-    const key = `view-${randomBytes(8).toString("hex")} ${rec.id}`;
+    const key = tempSnapshotKey("view", rec.id);
     const lower = await this.snapshotter.view(key, initLayerName(rec.id));
     try {
       return await fn(lower);

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
+import * as fsSync from "node:fs";
 import { createReadStream, type ReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { Tokens } from "../tokens.js";
+import { crashPoint } from "../util/crash-point.js";
 import { processAlive } from "../util/process.js";
 import { assertDigest, digestHex } from "./digest.js";
 
@@ -122,6 +124,7 @@ export class ContentWriter {
     await this.fh.close();
     const final = this.store.blobPath(digest);
     await fs.mkdir(path.dirname(final), { recursive: true });
+    crashPoint("ingest-before-rename");
     await fs.rename(this.tmpPath, final);
     return { digest, size: this.written };
   }
@@ -241,6 +244,88 @@ export class ContentStore {
   /** Delete a blob; a missing blob is not an error. */
   async delete(digest: string): Promise<void> {
     await fs.rm(this.blobPath(digest), { force: true });
+  }
+
+  /**
+   * Take a blob out of the store by moving it to `<content>/trash/` (synchronously, so it
+   * can happen inside the metadata transaction that forgets it). Call
+   * {@link emptyTrash} once that transaction has committed; when the process dies before
+   * the commit, {@link recoverTrash} at the next start puts back what is still referenced.
+   * @returns the trash path, or undefined when the blob was not stored.
+   */
+  trashSync(digest: string): string | undefined {
+    const dir = path.join(this.dir, "trash");
+    fsSync.mkdirSync(dir, { recursive: true });
+    const to = path.join(
+      dir,
+      `${process.pid}-${randomBytes(4).toString("hex")}-${digestHex(digest)}`,
+    );
+    try {
+      fsSync.renameSync(this.blobPath(digest), to);
+      return to;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Delete trash files made by {@link trashSync} (after the forgetting transaction committed). */
+  async emptyTrash(paths: readonly (string | undefined)[]): Promise<void> {
+    for (const p of paths) if (p) await fs.rm(p, { force: true });
+  }
+
+  /**
+   * Settle the trash of processes that died: a blob whose removal never committed (still
+   * `referenced`) goes back into place, the rest is deleted. Run it inside a metadata write
+   * transaction so no removal commits meanwhile.
+   * @returns the digests restored and the number of files deleted.
+   */
+  recoverTrashSync(referenced: (digest: string) => boolean): {
+    restored: string[];
+    deleted: number;
+  } {
+    const dir = path.join(this.dir, "trash");
+    const restored: string[] = [];
+    let deleted = 0;
+    let names: string[];
+    try {
+      names = fsSync.readdirSync(dir);
+    } catch {
+      return { restored, deleted };
+    }
+    for (const name of names) {
+      const [pidText, , hex] = name.split("-");
+      const pid = Number(pidText);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+      const p = path.join(dir, name);
+      const digest = `sha256:${hex ?? ""}`;
+      if (
+        hex &&
+        /^[a-f0-9]{64}$/.test(hex) &&
+        referenced(digest) &&
+        !fsSync.existsSync(this.blobPath(digest))
+      ) {
+        fsSync.mkdirSync(path.dirname(this.blobPath(digest)), { recursive: true });
+        fsSync.renameSync(p, this.blobPath(digest));
+        restored.push(digest);
+      } else {
+        fsSync.rmSync(p, { force: true });
+        deleted++;
+      }
+    }
+    return { restored, deleted };
+  }
+
+  /** Files in the ingest and trash areas: `[path, pid of the process that made it]`. */
+  async leftovers(): Promise<{ path: string; pid: number }[]> {
+    const out: { path: string; pid: number }[] = [];
+    for (const area of ["ingest", "trash"]) {
+      const dir = path.join(this.dir, area);
+      for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+        out.push({ path: path.join(dir, name), pid: Number(name.split("-")[0]) || 0 });
+      }
+    }
+    return out;
   }
 
   /** Every stored blob. */

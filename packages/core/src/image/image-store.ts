@@ -5,6 +5,7 @@ import type { Descriptor } from "../content/descriptor.js";
 import { chainIds, sha256Digest } from "../content/digest.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { type Db, MetadataStore } from "../metadata/metadata-store.js";
+import { crashPoint } from "../util/crash-point.js";
 import { importRootfs } from "./image-importer.js";
 import { imageInspect } from "./image-inspect.js";
 import type {
@@ -116,6 +117,7 @@ export class ImageStore {
         } satisfies ImageManifest),
       );
     const manifestInfo = await this.content.put(manifestBytes);
+    crashPoint("after-blob-before-metadata");
     const chains = chainIds(diffIds);
     const id = configInfo.digest;
     const now = new Date().toISOString();
@@ -168,6 +170,7 @@ export class ImageStore {
       }
       for (const t of img.tags ?? []) this.setTag(db, t, id, now);
       for (const r of img.repoDigests ?? []) this.setRepoDigest(db, r, id);
+      crashPoint("mid-transaction");
     });
     return this.resolve(id);
   }
@@ -398,6 +401,7 @@ export class ImageStore {
   ): Promise<RemovedItem[]> {
     const out: RemovedItem[] = [];
     const blobsToDelete: string[] = [];
+    const trashed: (string | undefined)[] = [];
     this.meta.write((db) => {
       const row = this.findRow(db, input);
       if (!row) throw new NotFoundError(`No such image: ${notFoundName(input)}`);
@@ -472,16 +476,13 @@ export class ImageStore {
           .get(chain_id);
         if (!still) {
           out.push({ deleted: chain_id });
-          // Other drivers holding this layer prune it when they next start.
+          // Drivers holding this layer prune it: this one right after the commit (or at its
+          // next start if this process dies first), the others when they next start.
+          LayerUnpacker.markPrunePending(db, this.unpacker.driverName);
           const holders = db
             .prepare("SELECT driver FROM snapshots WHERE chain_id = ?")
             .all(chain_id) as { driver: string }[];
-          for (const { driver } of holders) {
-            if (driver === this.unpacker.driverName) continue;
-            db.prepare("INSERT OR IGNORE INTO settings(key, value) VALUES (?, '1')").run(
-              `prune-pending:${driver}`,
-            );
-          }
+          for (const { driver } of holders) LayerUnpacker.markPrunePending(db, driver);
           db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
         }
       }
@@ -492,10 +493,14 @@ export class ImageStore {
         if (!db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d))
           blobsToDelete.push(d);
       }
-      // Delete blob files while holding the write lock: a concurrent addImage checks that its
-      // blobs exist inside its own transaction, after this one commits.
-      for (const d of blobsToDelete) fs.rmSync(this.content.blobPath(d), { force: true });
+      // Take blob files out while holding the write lock: a concurrent addImage checks that
+      // its blobs exist inside its own transaction, after this one commits. They go to the
+      // trash, not away: if this process dies before the commit, the next start puts them back.
+      for (const d of blobsToDelete) trashed.push(this.content.trashSync(d));
+      crashPoint("mid-transaction");
     });
+    await this.content.emptyTrash(trashed);
+    crashPoint("rmi-before-prune");
     if (!opts.noPrune && out.some((o) => "deleted" in o)) await this.unpacker.prune();
     return out;
   }

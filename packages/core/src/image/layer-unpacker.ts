@@ -1,12 +1,21 @@
-import { randomBytes } from "node:crypto";
 import { inject, injectable } from "tsyringe";
 import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
 import { AlreadyExistsError, InvalidArgumentError, isErrorCode } from "../errors.js";
-import { MetadataStore } from "../metadata/metadata-store.js";
+import { type Db, MetadataStore } from "../metadata/metadata-store.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { tempSnapshotKey, tempSnapshotOwner } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
+import { crashPoint } from "../util/crash-point.js";
+import { processAlive } from "../util/process.js";
 import type { LayerRecord } from "./image-types.js";
+
+/**
+ * Settings key prefix marking a driver whose layer snapshots may have lost their last image
+ * (`prune-pending:<driver>`): an rmi sets it in the transaction that forgets the image, and
+ * a finished prune (that rmi's own, or the next start's) clears it.
+ */
+export const PRUNE_PENDING_PREFIX = "prune-pending:";
 
 /**
  * Unpacks an image's layers into the selected driver's snapshots, keyed by chain ID, once
@@ -66,12 +75,13 @@ export class LayerUnpacker {
     parent: string | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const key = `extract-${randomBytes(6).toString("hex")} ${layer.chainId}`;
+    const key = tempSnapshotKey("extract", layer.chainId);
     const mounts = await this.snapshotter.prepare(key, parent, {
       labels: { "io.strata.unpack": layer.chainId },
     });
     try {
       const applied = await this.differ.apply(layer.blob, mounts, signal ? { signal } : {});
+      crashPoint("mid-unpack");
       if (applied.digest !== layer.diffId) {
         throw new InvalidArgumentError(
           `layer ${layer.diffId}: content does not match its diff ID (unpacked ${applied.digest})`,
@@ -91,6 +101,8 @@ export class LayerUnpacker {
    * @returns the chain IDs removed.
    */
   async prune(): Promise<string[]> {
+    const pendingKey = `${PRUNE_PENDING_PREFIX}${this.driver.name}`;
+    const pending = this.meta.getSetting(pendingKey);
     const wanted = new Set(
       (
         this.meta.db.prepare("SELECT DISTINCT chain_id FROM image_layers").all() as {
@@ -116,6 +128,7 @@ export class LayerUnpacker {
         try {
           await this.snapshotter.remove(c.name);
           removed.push(c.name);
+          crashPoint("mid-prune");
           progress = true;
         } catch (err) {
           if (isErrorCode(err, "NOT_FOUND")) removed.push(c.name);
@@ -128,6 +141,48 @@ export class LayerUnpacker {
         const del = db.prepare("DELETE FROM snapshots WHERE driver = ? AND chain_id = ?");
         for (const name of removed) del.run(this.driver.name, name);
       });
+    }
+    // Done: forget the mark an rmi left for this driver, unless another set it meanwhile.
+    if (pending !== undefined) {
+      this.meta.write((db) =>
+        db.prepare("DELETE FROM settings WHERE key = ? AND value = ?").run(pendingKey, pending),
+      );
+    }
+    return removed;
+  }
+
+  /**
+   * Mark this driver's layer snapshots as possibly unneeded (inside `db`'s transaction, by
+   * the rmi that forgets an image), so that when the process dies before pruning them the
+   * next start does. Each mark is new, so a prune clears only the mark it saw.
+   */
+  static markPrunePending(db: Db, driver: string): void {
+    db.prepare(
+      "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(`${PRUNE_PENDING_PREFIX}${driver}`, `${process.pid}-${Date.now()}-${Math.random()}`);
+  }
+
+  /**
+   * Remove the temporary snapshots (unpack targets, base views) of processes that died.
+   * @returns the keys removed.
+   */
+  async removeDeadTemps(): Promise<string[]> {
+    const dead: string[] = [];
+    await this.snapshotter.walk(
+      (info) => {
+        const pid = tempSnapshotOwner(info.name);
+        if (pid !== undefined && !processAlive(pid)) dead.push(info.name);
+      },
+      { kinds: ["active", "view"] },
+    );
+    const removed: string[] = [];
+    for (const key of dead) {
+      try {
+        await this.snapshotter.remove(key);
+        removed.push(key);
+      } catch (err) {
+        if (!isErrorCode(err, "NOT_FOUND")) throw err;
+      }
     }
     return removed;
   }

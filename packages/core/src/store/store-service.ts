@@ -5,8 +5,8 @@ import { ContainerRunner } from "../container/container-runner.js";
 import { ContentStore } from "../content/content-store.js";
 import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
-import { LayerUnpacker } from "../image/layer-unpacker.js";
-import { MetadataStore } from "../metadata/metadata-store.js";
+import { LayerUnpacker, PRUNE_PENDING_PREFIX } from "../image/layer-unpacker.js";
+import { type Db, MetadataStore } from "../metadata/metadata-store.js";
 import { cleanStaleTempMounts } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { Tokens } from "../tokens.js";
@@ -22,12 +22,6 @@ export interface StoreInfo {
   /** Name of the differ class in use (native or naive). */
   differ: string;
 }
-
-/**
- * Settings key prefix marking a driver whose layer snapshots may have lost their last image
- * while another driver was in use (`prune-pending:<driver>`); its next start prunes them.
- */
-export const PRUNE_PENDING_PREFIX = "prune-pending:";
 
 /** The settings key under which the store remembers the driver it used last. */
 export const LAST_DRIVER_SETTING = "driver";
@@ -58,29 +52,35 @@ export class StoreService {
 
   /**
    * Repair what killed processes left, at the start of a command: temporary blob files of
-   * dead writers, mounts of dead processes, the driver's half-made snapshots, and layer
-   * snapshots of this driver that an `rmi` run with another driver left unneeded, and
-   * containers of this driver whose monitor died (exit recorded, rootfs unmounted).
+   * dead writers, blobs an interrupted rmi had taken out (put back when the rmi never
+   * committed), mounts of dead processes, the driver's half-made snapshots and the unpack
+   * targets and views of dead processes, layer snapshots an rmi left unpruned (on this
+   * driver or while another was in use), and containers of this driver whose monitor died
+   * (exit recorded, rootfs unmounted).
    * @returns what was cleaned, for `--debug` output.
    */
   async recover(): Promise<{
     ingest: number;
+    restored: string[];
     mounts: string[];
     snapshots: number;
     pruned: string[];
     containers: string[];
   }> {
     const ingest = await this.content.cleanIngest();
+    // The write lock only when there is trash: most starts find none.
+    const { restored } = (await this.content.leftovers()).some((f) => f.path.includes("/trash/"))
+      ? this.meta.write((db) => this.content.recoverTrashSync((d) => blobReferenced(db, d)))
+      : { restored: [] };
     const mounts = await cleanStaleTempMounts();
-    const snapshots = (await this.snapshotter.cleanup?.()) ?? 0;
+    let snapshots = (await this.unpacker.removeDeadTemps()).length;
+    snapshots += (await this.snapshotter.cleanup?.()) ?? 0;
     let pruned: string[] = [];
-    const key = `${PRUNE_PENDING_PREFIX}${this.driver.name}`;
-    if (this.meta.getSetting(key) !== undefined) {
+    if (this.meta.getSetting(`${PRUNE_PENDING_PREFIX}${this.driver.name}`) !== undefined) {
       pruned = await this.unpacker.prune();
-      this.meta.write((db) => db.prepare("DELETE FROM settings WHERE key = ?").run(key));
     }
     const containers = await this.containers.recoverAll();
-    return { ingest, mounts, snapshots, pruned, containers };
+    return { ingest, restored, mounts, snapshots, pruned, containers };
   }
 
   /** Facts for `strata info`. */
@@ -127,4 +127,12 @@ export async function backingFilesystem(dir: string): Promise<string> {
     }
   }
   return type;
+}
+
+/** Whether any image or layer record names blob `digest` (an image's own blob or a layer's). */
+export function blobReferenced(db: Db, digest: string): boolean {
+  return !!(
+    db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(digest) ??
+    db.prepare("SELECT 1 FROM layers WHERE blob_digest = ? LIMIT 1").get(digest)
+  );
 }
