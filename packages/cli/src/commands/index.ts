@@ -33,6 +33,7 @@ import { LogoutCommand } from "./registry/logout.js";
 import { ImagePullCommand } from "./registry/pull.js";
 import { ImagePushCommand } from "./registry/push.js";
 import { SearchCommand } from "./registry/search.js";
+import { SystemCheckCommand } from "./system/check.js";
 import { CompletionCommand } from "./system/completion.js";
 import { SystemDfCommand } from "./system/df.js";
 import { InfoCommand } from "./system/info.js";
@@ -61,6 +62,7 @@ export const COMMANDS: CommandClass<StrataContext>[] = [
   VersionCommand,
   SystemDfCommand,
   SystemPruneCommand,
+  SystemCheckCommand,
   CompletionCommand,
   ContainerRunCommand,
   ContainerCreateCommand,

@@ -177,6 +177,14 @@ export interface Snapshotter {
    */
   cleanup?(): Promise<number>;
 
+  /**
+   * Check the driver's own bookkeeping against its directories (`system check`): records
+   * whose data are missing, data no record owns, leftovers of processes that died. Must not
+   * change anything. Optional.
+   * @returns one sentence per problem found; empty when all is well.
+   */
+  verify?(): Promise<string[]>;
+
   /** Release resources. Idempotent; later calls on this instance may fail. */
   close(): Promise<void>;
 }
