@@ -1,0 +1,140 @@
+/**
+ * End-to-end tests of progress output on a real terminal (issue #9): `strata pull` in a
+ * tmux pane (a private tmux server) against the real registry behind a throttling proxy,
+ * its screen read with `capture-pane` while layers download: one line per layer, redrawn
+ * in place with docker's bar. The same pull piped prints plain lines and no escape
+ * sequences.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "./helpers/containers.js";
+import { type RegistryServer, registryCli, startRegistry } from "./helpers/registry.js";
+import { type SeededImage, seedBigImage } from "./helpers/registry-seed.js";
+import {
+  cleanupTempDirs,
+  createStrata,
+  makeTempDir,
+  run,
+  type StrataCli,
+  strataBin,
+} from "./helpers/strata.js";
+import { startProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
+
+/** A private tmux server, so the tests never touch a user's sessions. */
+const socket = `strata-progress-${process.pid}`;
+const tmux = (...args: string[]) => run("tmux", ["-L", socket, ...args], { timeoutMs: 30_000 });
+
+let registry: RegistryServer;
+let proxy: TcpProxy;
+let big: SeededImage;
+let config: string;
+/** The big layer: 6 MiB of random bytes, about 3 s through the proxy. */
+const BIG_BYTES = 6 * 1024 * 1024;
+
+beforeAll(async () => {
+  const work = await makeTempDir("strata-progress-");
+  registry = await startRegistry(join(work, "registry"));
+  big = await seedBigImage(registry.address, join(work, "seed"), BIG_BYTES);
+  proxy = await startProxy(registry.address, { bytesPerSecond: 2 * 1024 * 1024 });
+  config = join(work, "config");
+});
+afterAll(async () => {
+  await tmux("kill-server");
+  await proxy?.close();
+  await registry?.stop();
+  await cleanupTempDirs();
+});
+
+const short = (digest: string) => digest.slice(7, 19);
+const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+
+/** The shell line running strata in a pane, then reporting its exit code and lingering. */
+function strataLine(cli: StrataCli, args: string[]): string {
+  const env = registryCli(cli, config).env;
+  const words = [
+    "env",
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    process.execPath,
+    strataBin,
+    ...cli.globalArgs,
+    ...args,
+  ];
+  return `${words.map(quote).join(" ")}; echo STRATA_EXIT=$?; sleep 600`;
+}
+
+/** What the pane shows now, trailing blank lines dropped. */
+async function screen(pane: string): Promise<string[]> {
+  const lines = (await tmux("capture-pane", "-p", "-t", pane)).stdout.split("\n");
+  while (lines.length > 0 && lines.at(-1)?.trim() === "") lines.pop();
+  return lines.map((l) => l.trimEnd());
+}
+
+describe("pull progress on a terminal (tmux)", () => {
+  it("redraws each layer's line in place while downloading, then ends as docker's", async () => {
+    const cli = await createStrata({ driver: "vfs" });
+    const ref = big.ref.replace(registry.address, proxy.address);
+    const [small, large] = [short(big.layers[0]!), short(big.layers[1]!)];
+    const pane = "pull";
+    const started = await tmux(
+      "new-session",
+      ...["-d", "-s", pane, "-x", "160", "-y", "40"],
+      strataLine(cli, ["pull", ref]),
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const shots: string[][] = [];
+    try {
+      await eventually(async () => {
+        const lines = await screen(pane);
+        shots.push(lines);
+        return lines.some((l) => l.startsWith("STRATA_EXIT="));
+      }, 120_000);
+    } finally {
+      await tmux("kill-session", "-t", pane);
+    }
+
+    // Screens taken while the big layer was downloading: its line holds docker's bar.
+    const bar = new RegExp(`^${large}: Downloading \\[=*>? *\\] +[0-9.]+[kM]?B/6\\.294MB$`);
+    const during = shots.filter((s) => s.some((l) => bar.test(l)));
+    expect(during.length, shots.map((s) => s.join("\n")).join("\n---\n")).toBeGreaterThan(1);
+    const counts = new Set(during.map((s) => s.find((l) => bar.test(l))));
+    expect(counts.size).toBeGreaterThan(1); // the count moved…
+    // …on the same line: the block of layer lines keeps its place and its size.
+    const places = new Set(during.map((s) => s.findIndex((l) => bar.test(l))));
+    expect(places.size).toBe(1);
+    const blockSizes = new Set(
+      during.map((s) => s.filter((l) => /^[0-9a-f]{12}: /.test(l)).length),
+    );
+    expect(blockSizes.size).toBe(1);
+
+    const last = shots.at(-1)!;
+    expect(last).toEqual([
+      "latest: Pulling from big/layer",
+      `${small}: Pull complete`,
+      `${large}: Pull complete`,
+      expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/),
+      `Status: Downloaded newer image for ${ref}`,
+      ref,
+      "STRATA_EXIT=0",
+    ]);
+  });
+
+  it("prints plain lines when piped: no escape sequences, no byte counts", async () => {
+    const cli = registryCli(await createStrata({ driver: "vfs" }), config);
+    const ref = big.ref.replace(registry.address, proxy.address);
+    const res = await cli.run(["pull", ref]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).not.toMatch(/[\x1b\r]/);
+    expect(res.stdout).not.toContain("Downloading");
+    const lines = res.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe("latest: Pulling from big/layer");
+    for (const id of big.layers.map(short)) {
+      expect(lines).toContain(`${id}: Pulling fs layer`);
+      expect(lines).toContain(`${id}: Pull complete`);
+    }
+    expect(lines.slice(-3)).toEqual([
+      expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/),
+      `Status: Downloaded newer image for ${ref}`,
+      ref,
+    ]);
+  });
+});
