@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import type { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
 import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
 import { type ByteSink, createGzipSink, HashingSink } from "../util/byte-sink.js";
+import { readFileChunks } from "../util/read-file-chunks.js";
 import { type ApplyLayerTarOptions, applyLayerTar } from "./apply-layer-tar.js";
 import type { LayerChange } from "./layer-change.js";
 import { decompressLayer } from "./layer-compression.js";
@@ -123,10 +125,36 @@ export async function applyLayerBlob(
   }
   await store.info(desc.digest);
   opts.signal?.throwIfAborted();
+  const progress = opts.onProgress;
+  let blobSize = 0;
+  if (compression === "none") {
+    // The blob is the tar: read it into one reused buffer (see readFileChunks), and let
+    // applyLayerTar's hash of the stream, the diff ID, check the blob's digest too.
+    const fd = fs.openSync(store.blobPath(desc.digest), "r");
+    async function* countedBlob(): AsyncGenerator<Buffer> {
+      for await (const chunk of readFileChunks(fd)) {
+        blobSize += chunk.length;
+        progress?.(blobSize);
+        yield chunk;
+      }
+    }
+    try {
+      const res = await applyLayerTar(progress ? countedBlob() : readFileChunks(fd), dir, opts);
+      const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
+      if (expected !== undefined && expected !== res.diffId) {
+        throw mismatch(desc, `diff ID ${expected} expected, layer hashes to ${res.diffId}`);
+      }
+      if (desc.digest !== res.diffId || desc.size !== res.size) {
+        throw mismatch(desc, `content hashes to ${res.diffId} (${res.size} bytes)`);
+      }
+      return { mediaType: MediaTypes.OciLayer, digest: res.diffId, size: res.size };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  // A decompressor holds on to the chunks it is given: a read stream's own chunks, here.
   const blob = await store.open(desc.digest);
   const blobHash = createHash("sha256");
-  let blobSize = 0;
-  const progress = opts.onProgress;
   async function* hashedBlob(): AsyncGenerator<Buffer> {
     for await (const chunk of blob as AsyncIterable<Buffer>) {
       blobHash.update(chunk);
@@ -135,35 +163,16 @@ export async function applyLayerBlob(
       yield chunk;
     }
   }
-  async function* countedBlob(): AsyncGenerator<Buffer> {
-    for await (const chunk of blob as AsyncIterable<Buffer>) {
-      blobSize += chunk.length;
-      progress?.(blobSize);
-      yield chunk;
-    }
-  }
   try {
-    // An uncompressed blob's digest is its diff ID: applyLayerTar hashes it already.
-    const source =
-      compression !== "none"
-        ? hashedBlob()
-        : progress
-          ? countedBlob()
-          : (blob as AsyncIterable<Buffer>);
-    const tar = await decompressLayer(source, compression);
+    const tar = await decompressLayer(hashedBlob(), compression);
     const res = await applyLayerTar(tar, dir, opts);
     const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
     if (expected !== undefined && expected !== res.diffId) {
       throw mismatch(desc, `diff ID ${expected} expected, layer hashes to ${res.diffId}`);
     }
-    if (compression === "none" && (desc.digest !== res.diffId || desc.size !== res.size)) {
-      throw mismatch(desc, `content hashes to ${res.diffId} (${res.size} bytes)`);
-    }
-    if (compression !== "none") {
-      const actual = `sha256:${blobHash.digest("hex")}`;
-      if (actual !== desc.digest || blobSize !== desc.size) {
-        throw mismatch(desc, `blob hashes to ${actual} (${blobSize} bytes)`);
-      }
+    const actual = `sha256:${blobHash.digest("hex")}`;
+    if (actual !== desc.digest || blobSize !== desc.size) {
+      throw mismatch(desc, `blob hashes to ${actual} (${blobSize} bytes)`);
     }
     return { mediaType: MediaTypes.OciLayer, digest: res.diffId, size: res.size };
   } finally {

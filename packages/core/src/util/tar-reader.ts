@@ -12,7 +12,8 @@ import {
 
 /**
  * One entry of a tar stream being read. Its body must be read (or left alone: it is
- * skipped) before asking for the next entry.
+ * skipped) before asking for the next entry. A buffer it hands out may share memory with
+ * the source's chunk: use it before reading on, unless the source never reuses its chunks.
  */
 export interface TarEntry {
   header: TarHeader;
@@ -64,19 +65,21 @@ class ByteReader {
     return out;
   }
 
-  /** Exactly `n` bytes, or fewer only at end of input. */
+  /**
+   * Exactly `n` bytes, or fewer only at end of input. Bytes that span chunks are copied as
+   * they arrive, before the next chunk is asked for: a source may reuse its buffer.
+   */
   async exact(n: number): Promise<Buffer> {
     const first = await this.some(n);
     if (first.length === n || first.length === 0) return first;
-    const parts = [first];
-    let got = first.length;
+    const out = Buffer.allocUnsafe(n);
+    let got = first.copy(out);
     while (got < n) {
       const p = await this.some(n - got);
       if (p.length === 0) break;
-      parts.push(p);
-      got += p.length;
+      got += p.copy(out, got);
     }
-    return Buffer.concat(parts, got);
+    return got === n ? out : out.subarray(0, got);
   }
 
   /** Discard `n` bytes; false when input ended first. */
@@ -109,7 +112,9 @@ class ByteReader {
 /**
  * Read a tar stream entry by entry, applying PAX (`x`, `g`) and GNU long-name (`L`, `K`)
  * headers. Bytes after the end-of-archive marker are read and discarded, so that a digest
- * computed over `source` covers the whole stream.
+ * computed over `source` covers the whole stream. `source` may reuse one buffer for every
+ * chunk (as `readFileChunks` does): the reader keeps nothing of a chunk (headers,
+ * PAX records, long names are decoded or copied) once it asks for the next.
  * @throws InvalidArgumentError on a malformed or truncated archive, or an entry type a
  *   layer cannot hold (errors of `source` pass through).
  */
@@ -217,19 +222,19 @@ function applyPax(h: TarHeader, records: ReadonlyMap<string, Buffer>): void {
         h.linkname = value.toString("utf8");
         break;
       case "size":
-        h.size = paxNumber(key, value);
+        h.size = paxNumber(key, value, COUNT);
         break;
       case "uid":
-        h.uid = paxNumber(key, value);
+        h.uid = paxNumber(key, value, COUNT);
         break;
       case "gid":
-        h.gid = paxNumber(key, value);
+        h.gid = paxNumber(key, value, COUNT);
         break;
       case "mtime":
-        h.mtime = paxNumber(key, value);
+        h.mtime = paxNumber(key, value, TIME);
         break;
       case "atime":
-        h.atime = paxNumber(key, value);
+        h.atime = paxNumber(key, value, TIME);
         break;
       default:
         if (key.startsWith(XATTR_PAX_PREFIX)) {
@@ -241,10 +246,15 @@ function applyPax(h: TarHeader, records: ReadonlyMap<string, Buffer>): void {
   if (xattrs) h.xattrs = xattrs;
 }
 
-function paxNumber(key: string, value: Buffer): number {
+/** A PAX size, uid or gid: decimal digits only (Go's reader refuses signs and fractions). */
+const COUNT = /^[0-9]{1,16}$/;
+/** A PAX time: seconds, maybe negative, maybe with a fraction (Go's `parsePAXTime`). */
+const TIME = /^-?[0-9]{1,16}(\.[0-9]*)?$/;
+
+function paxNumber(key: string, value: Buffer, form: RegExp): number {
   const s = value.toString("latin1");
   const n = Number(s);
-  if (s === "" || !Number.isFinite(n))
-    throw new InvalidArgumentError(`tar: invalid PAX ${key} "${s}"`);
+  if (!form.test(s) || !Number.isSafeInteger(Math.trunc(n)))
+    throw new InvalidArgumentError(`tar: invalid PAX ${key} ${JSON.stringify(s)}`);
   return n;
 }
