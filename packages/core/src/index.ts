@@ -37,6 +37,7 @@ export * from "./diff/walk-changes.js";
 export * from "./diff/write-layer-tar.js";
 export type * from "./dockerfile/dockerfile-types.js";
 export * from "./driver/driver-module.js";
+export * from "./driver/probe-cache.js";
 export * from "./driver/select-driver.js";
 export * from "./errors.js";
 export * from "./filters/filter-args.js";

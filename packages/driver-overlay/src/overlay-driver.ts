@@ -21,7 +21,8 @@ const probed = new Map<string, OverlayProbeResult>();
  * The overlay driver module: kernel overlayfs, tried first in auto-selection (priority
  * 100). Its probe mounts a real overlay under the driver's root and answers "not
  * supported" with the reason when that fails (not root, no overlay in the kernel, a
- * backing filesystem that cannot be an upper). It registers the snapshotter and, when the
+ * backing filesystem that cannot be an upper); a passed probe is remembered in the root
+ * until the kernel, the boot or the backing filesystem changes. It registers the snapshotter and, when the
  * probe found native diff safe, the native {@link OverlayDiffer}; else core's naive one.
  */
 export const overlayDriver: DriverModule = {
@@ -30,7 +31,7 @@ export const overlayDriver: DriverModule = {
   priority: 100,
 
   async probe(ctx: DriverContext): Promise<void> {
-    probed.set(ctx.root, await probeOverlay(ctx.root));
+    probed.set(ctx.root, await probeOverlay(ctx.root, { cache: true }));
   },
 
   register(container: DependencyContainer, ctx: DriverContext): void {

@@ -5,6 +5,7 @@ import {
   backingFilesystem,
   isMountPoint,
   NotSupportedError,
+  ProbeCache,
   processAlive,
   readXattrs,
   run,
@@ -32,6 +33,22 @@ export interface OverlayProbeResult {
   nativeDiffReason?: string;
 }
 
+/**
+ * Version of what {@link probeOverlay} checks; a remembered verdict from another version is
+ * not used. Bump it when the probe's test changes.
+ */
+const PROBE_VERSION = "overlay-1";
+
+/** Options of {@link probeOverlay}. */
+export interface ProbeOverlayOptions {
+  /**
+   * Use and keep the verdict remembered in `root` ({@link ProbeCache}): when the kernel,
+   * the boot, the backing filesystem and strata's fixed mount options are those of the last
+   * successful test mount, skip it. The checks before the test mount always run.
+   */
+  cache?: boolean;
+}
+
 async function mountOverlay(options: string, target: string): Promise<void> {
   await run("mount", ["-t", "overlay", "overlay", "-o", options, target]);
 }
@@ -45,7 +62,10 @@ async function mountOverlay(options: string, target: string): Promise<void> {
  * be wrong).
  * @throws NotSupportedError with the reason when overlay cannot work here.
  */
-export async function probeOverlay(root: string): Promise<OverlayProbeResult> {
+export async function probeOverlay(
+  root: string,
+  opts: ProbeOverlayOptions = {},
+): Promise<OverlayProbeResult> {
   if (process.getuid?.() !== 0)
     throw new NotSupportedError("overlay: needs root (mounting overlayfs is privileged)");
   let filesystems = await fs.readFile("/proc/filesystems", "utf8").catch(() => "");
@@ -63,6 +83,24 @@ export async function probeOverlay(root: string): Promise<OverlayProbeResult> {
     );
   }
   await clearDeadProbes(root);
+  if (!opts.cache) return testMount(root, backing);
+  const cache = new ProbeCache<OverlayProbeResult>(
+    root,
+    await ProbeCache.fingerprint({
+      probe: PROBE_VERSION,
+      backingFilesystem: backing,
+      options: OVERLAY_FIXED_OPTIONS.join(","),
+    }),
+  );
+  const known = await cache.read();
+  if (known) return known;
+  const result = await testMount(root, backing);
+  await cache.write(result);
+  return result;
+}
+
+/** Mount a real overlay under `root` and check native diff on it (see {@link probeOverlay}). */
+async function testMount(root: string, backing: string): Promise<OverlayProbeResult> {
   const dir = await fs.mkdtemp(path.join(root, `probe-${process.pid}-`));
   const [l1, l2, upper, work, merged] = ["l1", "l2", "upper", "work", "merged"].map((d) =>
     path.join(dir, d),

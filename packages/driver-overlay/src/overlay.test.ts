@@ -6,6 +6,7 @@ import {
   ContentStore,
   MountManager,
   NaiveDiffer,
+  PROBE_CACHE_FILE,
   rootContainer,
   Tokens,
 } from "@strata/core";
@@ -79,6 +80,34 @@ describe("overlay: driver specifics", () => {
     expect(await fs.readdir(path.join(root, "overlay"))).not.toContainEqual(
       expect.stringMatching(/^probe-/),
     );
+  });
+
+  it("remembers a passed probe in its root; a changed kernel or boot probes again", async () => {
+    const dir = path.join(root, "overlay");
+    const first = await probeOverlay(dir, { cache: true });
+    const file = path.join(dir, PROBE_CACHE_FILE);
+    const saved = JSON.parse(await fs.readFile(file, "utf8"));
+    expect(saved).toEqual({
+      fingerprint: expect.objectContaining({
+        kernel: os.release(),
+        backingFilesystem: first.backingFilesystem,
+      }),
+      result: first,
+    });
+    // A remembered verdict is used as it is, without a test mount (a marked one shows it).
+    const marked = { ...first, nativeDiffReason: "remembered" };
+    await fs.writeFile(file, JSON.stringify({ ...saved, result: marked }));
+    expect(await probeOverlay(dir, { cache: true })).toEqual(marked);
+    expect(await probeOverlay(dir)).toEqual(first); // no cache asked: a real probe
+    // Another kernel (or boot) wrote it: probe for real, and remember this one.
+    for (const stale of [{ kernel: "0.0.0" }, { boot: "another-boot" }]) {
+      await fs.writeFile(
+        file,
+        JSON.stringify({ fingerprint: { ...saved.fingerprint, ...stale }, result: marked }),
+      );
+      expect(await probeOverlay(dir, { cache: true })).toEqual(first);
+      expect(JSON.parse(await fs.readFile(file, "utf8"))).toEqual(saved);
+    }
   });
 
   it("stores whiteouts as 0/0 char devices and opaque dirs as an xattr, and diffs them back", async () => {
