@@ -35,7 +35,15 @@ export * from "./diff/naive-differ.js";
 export * from "./diff/tree-guard.js";
 export * from "./diff/walk-changes.js";
 export * from "./diff/write-layer-tar.js";
+export * from "./dockerfile/dockerfile-parser.js";
 export type * from "./dockerfile/dockerfile-types.js";
+export { parseGoDuration } from "./dockerfile/go-duration.js";
+export { INSTRUCTION_KEYWORDS } from "./dockerfile/instruction-parser.js";
+export {
+  createShellWordExpander,
+  ShellLexer,
+  type ShellLexerOptions,
+} from "./dockerfile/shell-word-expander.js";
 export * from "./driver/driver-module.js";
 export * from "./driver/probe-cache.js";
 export * from "./driver/select-driver.js";
@@ -75,9 +83,9 @@ export * from "./store/store-check.js";
 export * from "./store/store-service.js";
 export * from "./tokens.js";
 export * from "./util/byte-sink.js";
+export * from "./util/crash-point.js";
 export * from "./util/device.js";
 export * from "./util/exec.js";
-export * from "./util/crash-point.js";
 export * from "./util/process.js";
 export type { TarEntryType, TarHeader } from "./util/tar-header.js";
 export { readTar, type TarEntry } from "./util/tar-reader.js";
