@@ -31,16 +31,26 @@ import {
   selectDriver,
   Tokens,
 } from "@strata/core";
+import { type DriverCatalog, findDrivers, rememberPlugin } from "./driver-catalog.js";
+import type { DriverPlugin } from "./driver-plugins.js";
 
 /** What the container is built from: the global options that concern the store. */
 export interface CompositionOptions {
   /** Store root (made absolute here). */
   root: string;
-  /** `--storage-driver`; unset: the store's last driver, else the first that works here. */
+  /**
+   * `--storage-driver`: a driver name, or a driver package's name or path (a plugin, see
+   * driver-plugins.ts); unset: the store's last driver, else the first that works here.
+   */
   storageDriver?: string;
+  /** Where a package given as `storageDriver` resolves from; default `process.cwd()`. */
+  cwd?: string;
   /** `--storage-opt` values for the driver. */
   storageOpts?: Record<string, string>;
-  /** Driver modules to choose from; default {@link builtinDrivers}. */
+  /**
+   * Driver modules to choose from; default {@link builtinDrivers} plus the plugins of the
+   * store's config file, of `storageDriver` and those the store remembers.
+   */
   drivers?: readonly DriverModule[];
   /** How to reach registries (`--config`, `--insecure-registry`, `--registry-mirror`). */
   registry?: RegistryOptions;
@@ -57,6 +67,10 @@ export interface Composition {
   container: DependencyContainer;
   driver: DriverModule;
   driverContext: DriverContext;
+  /** Every driver module that was available to choose from. */
+  drivers: readonly DriverModule[];
+  /** The plugins among {@link drivers}, with their packages. */
+  plugins: readonly DriverPlugin[];
   /** Release what the container's services hold (the database handle). Idempotent. */
   dispose(): Promise<void>;
 }
@@ -85,7 +99,6 @@ export async function builtinDrivers(): Promise<DriverModule[]> {
  */
 export async function createContainer(opts: CompositionOptions): Promise<Composition> {
   const storeRoot = path.resolve(opts.root);
-  const modules = opts.drivers ?? (await builtinDrivers());
 
   const child = rootContainer.createChildContainer();
   child.register(Tokens.StoreRoot, { useValue: storeRoot });
@@ -108,10 +121,25 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
   child.registerSingleton(ImagePusher);
   const meta = child.resolve(MetadataStore);
   try {
+    const catalog: DriverCatalog = opts.drivers
+      ? {
+          modules: [...opts.drivers],
+          plugins: [],
+          ...(opts.storageDriver !== undefined ? { requested: opts.storageDriver } : {}),
+        }
+      : await findDrivers({
+          builtins: await builtinDrivers(),
+          storeRoot,
+          meta,
+          ...(opts.storageDriver !== undefined ? { requested: opts.storageDriver } : {}),
+          ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+          ...lastUsed(meta),
+          allRemembered: true,
+        });
     const { module, context } = await selectDriver({
-      modules,
+      modules: catalog.modules,
       storeRoot,
-      ...(opts.storageDriver !== undefined ? { requested: opts.storageDriver } : {}),
+      ...(catalog.requested !== undefined ? { requested: catalog.requested } : {}),
       ...lastUsed(meta),
       options: opts.storageOpts ?? {},
     });
@@ -124,6 +152,8 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
     }
     const store = child.resolve(StoreService);
     if (opts.recordDriverUse !== false) store.recordDriverUse();
+    const plugin = catalog.plugins.find((p) => p.module === module);
+    if (plugin) rememberPlugin(meta, plugin);
     await store.recover();
 
     let disposed = false;
@@ -131,6 +161,8 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
       container: child,
       driver: module,
       driverContext: context,
+      drivers: catalog.modules,
+      plugins: catalog.plugins,
       async dispose() {
         if (disposed) return;
         disposed = true;

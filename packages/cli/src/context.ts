@@ -20,6 +20,11 @@ export interface StrataContext extends BaseContext {
   /** Every built-in storage driver module, by priority (loaded on first call). */
   drivers(): Promise<DriverModule[]>;
   /**
+   * Every storage driver the store could choose from (built-in and plugins, see
+   * driver-plugins.ts) with the package of each plugin; builds the container first.
+   */
+  storeDrivers(): Promise<{ module: DriverModule; packageName?: string }[]>;
+  /**
    * A container with the registry client only (no store opened, no driver selected), for
    * `login`, `logout` and `search`.
    */

@@ -13,7 +13,8 @@ export class InfoCommand extends StrataCommand {
     details: `
       Shows the client's version, then the store: how many images and containers it
       holds, the storage driver in use and its status, the store's root directory, and
-      every built-in storage driver with whether it can work on this machine.
+      every storage driver strata found (built-in ones, and plugin packages from the
+      store's config.json or used by this store before) with whether it can work here.
     `,
     examples: [
       ["Show information on the default store", "$0 info"],
@@ -43,7 +44,7 @@ export class InfoCommand extends StrataCommand {
       " Available Storage Drivers:",
     ];
     const root = path.resolve(globals.root);
-    for (const module of await this.context.drivers()) {
+    for (const { module, packageName } of await this.context.storeDrivers()) {
       const ctx = {
         name: module.name,
         storeRoot: root,
@@ -58,7 +59,8 @@ export class InfoCommand extends StrataCommand {
         const reason = (err as Error).message.replace(new RegExp(`^${module.name}: `), "");
         status = `not supported (${reason})`;
       }
-      lines.push(`  ${module.name}: ${status}`);
+      const from = packageName !== undefined ? ` (plugin, package ${packageName})` : "";
+      lines.push(`  ${module.name}${from}: ${status}`);
     }
     lines.push(` Strata Root Dir: ${info.root}`, ` Debug Mode: ${globals.debug}`);
     this.print(`${lines.join("\n")}\n`);
