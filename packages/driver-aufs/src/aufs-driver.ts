@@ -18,7 +18,8 @@ import { AufsSnapshotter } from "./aufs-snapshotter.js";
  * The aufs driver module: AUFS-semantics unions served over FUSE by a helper process per
  * mount, tried after overlay in auto-selection (priority 200). Its probe mounts a real
  * union and answers "not supported" with the reason when that fails (not root, no FUSE,
- * the native helper not built). It registers the snapshotter, the native
+ * the native helper not built); a passed probe is remembered in the root until the kernel,
+ * the boot, the backing filesystem or the helper's files change. It registers the snapshotter, the native
  * {@link AufsDiffer} (core's naive differ as its fallback) and the `fuse.aufs` mount
  * handler, which core's mount manager collects.
  */
@@ -28,7 +29,7 @@ export const aufsDriver: DriverModule = {
   priority: 200,
 
   async probe(ctx: DriverContext): Promise<void> {
-    await probeAufs(ctx.root);
+    await probeAufs(ctx.root, { cache: true });
   },
 
   register(container: DependencyContainer, ctx: DriverContext): void {

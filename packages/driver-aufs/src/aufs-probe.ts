@@ -1,7 +1,7 @@
 import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { backingFilesystem, NotSupportedError, processAlive, run } from "@strata/core";
+import { backingFilesystem, NotSupportedError, ProbeCache, processAlive, run } from "@strata/core";
 import { AUFS_SERVER_PATH, AufsMountHandler } from "./aufs-mount-handler.js";
 import { aufsMount } from "./aufs-mount-spec.js";
 import { aufsMountAt, unmountAufs } from "./fuse-mounts.js";
@@ -13,13 +13,33 @@ export interface AufsProbeResult {
 }
 
 /**
+ * Version of what {@link probeAufs} checks; a remembered verdict from another version is
+ * not used. Bump it when the probe's test changes.
+ */
+const PROBE_VERSION = "aufs-1";
+
+/** Options of {@link probeAufs}. */
+export interface ProbeAufsOptions {
+  /**
+   * Use and keep the verdict remembered in `root` ({@link ProbeCache}): when the kernel,
+   * the boot, the backing filesystem and the helper's and native addon's files (size and
+   * mtime) are those of the last successful test mount, skip it. The checks before the
+   * test mount always run.
+   */
+  cache?: boolean;
+}
+
+/**
  * Check that the aufs driver works for this root: Linux as root, FUSE in the kernel and
  * `/dev/fuse`, fuse-native and the native helper installed, and a real union mounted by a
  * real helper (a writable branch over a read-only one holding a file and a whiteout) that
  * shows the file, hides the whited-out one and takes a write.
  * @throws NotSupportedError with the reason when aufs cannot work here.
  */
-export async function probeAufs(root: string): Promise<AufsProbeResult> {
+export async function probeAufs(
+  root: string,
+  opts: ProbeAufsOptions = {},
+): Promise<AufsProbeResult> {
   if (process.platform !== "linux") throw new NotSupportedError("aufs: needs Linux (FUSE)");
   if (process.getuid?.() !== 0) {
     throw new NotSupportedError("aufs: needs root (the FUSE helper serves every file's owner)");
@@ -48,6 +68,31 @@ export async function probeAufs(root: string): Promise<AufsProbeResult> {
     throw new NotSupportedError(`aufs: the backing filesystem ${backing} of ${root} is FUSE`);
   }
   await clearDeadProbes(root);
+  if (!opts.cache) return testMount(root, backing);
+  const cache = new ProbeCache<AufsProbeResult>(
+    root,
+    await ProbeCache.fingerprint({
+      probe: PROBE_VERSION,
+      backingFilesystem: backing,
+      helper: fileStamp(AUFS_SERVER_PATH),
+      addon: fileStamp(NATIVE_ADDON_PATH),
+    }),
+  );
+  const known = await cache.read();
+  if (known) return known;
+  const result = await testMount(root, backing);
+  await cache.write(result);
+  return result;
+}
+
+/** `size:mtime` of a file: a rebuilt helper or addon is probed again. */
+function fileStamp(file: string): string {
+  const st = fsSync.statSync(file);
+  return `${st.size}:${st.mtimeMs}`;
+}
+
+/** Mount a real union under `root` and check it (see {@link probeAufs}). */
+async function testMount(root: string, backing: string): Promise<AufsProbeResult> {
   const dir = await fs.mkdtemp(path.join(root, `probe-${process.pid}-`));
   const handler = new AufsMountHandler({ runDir: path.join(dir, "run"), readyTimeoutMs: 20_000 });
   const [rw, ro, work, mnt] = ["rw", "ro", "work", "mnt"].map((d) => path.join(dir, d)) as [

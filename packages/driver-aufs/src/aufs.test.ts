@@ -1,7 +1,14 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AlreadyExistsError, MountManager, NaiveDiffer, rootContainer, Tokens } from "@strata/core";
+import {
+  AlreadyExistsError,
+  MountManager,
+  NaiveDiffer,
+  PROBE_CACHE_FILE,
+  rootContainer,
+  Tokens,
+} from "@strata/core";
 import {
   differSuite,
   type HarnessFactory,
@@ -11,6 +18,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { AufsDiffer } from "./aufs-differ.js";
 import { aufsDriver } from "./aufs-driver.js";
+import { probeAufs } from "./aufs-probe.js";
 import { AufsSnapshotter } from "./aufs-snapshotter.js";
 
 function factory(native: boolean): HarnessFactory {
@@ -57,6 +65,41 @@ describe(`aufs: driver module${gap ? ` [needs root with mount rights: ${gap}]` :
         expect(c.resolve(MountManager)).toBeInstanceOf(MountManager);
         expect(() => aufsDriver.register(c, ctx)).toThrow(AlreadyExistsError);
         await sn.close();
+      } finally {
+        await fs.rm(root, { recursive: true, force: true });
+      }
+    },
+  );
+
+  asRoot(
+    "remembers a passed probe in its root; a changed kernel or boot probes again",
+    async () => {
+      const root = await fs.mkdtemp(path.join(os.tmpdir(), "strata-aufs-probe-"));
+      try {
+        const first = await probeAufs(root, { cache: true });
+        const file = path.join(root, PROBE_CACHE_FILE);
+        const saved = JSON.parse(await fs.readFile(file, "utf8"));
+        expect(saved).toEqual({
+          fingerprint: expect.objectContaining({
+            kernel: os.release(),
+            backingFilesystem: first.backingFilesystem,
+            helper: expect.stringMatching(/^\d+:[\d.]+$/),
+          }),
+          result: first,
+        });
+        // A remembered verdict is used as it is, without a test mount (a marked one shows it).
+        const marked = { backingFilesystem: "remembered" };
+        await fs.writeFile(file, JSON.stringify({ ...saved, result: marked }));
+        expect(await probeAufs(root, { cache: true })).toEqual(marked);
+        expect(await probeAufs(root)).toEqual(first); // no cache asked: a real probe
+        for (const stale of [{ kernel: "0.0.0" }, { boot: "another-boot" }, { helper: "1:2" }]) {
+          await fs.writeFile(
+            file,
+            JSON.stringify({ fingerprint: { ...saved.fingerprint, ...stale }, result: marked }),
+          );
+          expect(await probeAufs(root, { cache: true })).toEqual(first);
+          expect(JSON.parse(await fs.readFile(file, "utf8"))).toEqual(saved);
+        }
       } finally {
         await fs.rm(root, { recursive: true, force: true });
       }
