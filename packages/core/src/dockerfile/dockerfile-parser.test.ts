@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables are the subject of these tests
 import { describe, expect, it } from "vitest";
 import { DockerfileSyntaxError, InvalidArgumentError } from "../errors.js";
 import { instructionCreatesLayer, parseDockerfile } from "./dockerfile-parser.js";

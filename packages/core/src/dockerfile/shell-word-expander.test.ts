@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables are the subject of these tests
 import { describe, expect, it } from "vitest";
 import { DockerfileSyntaxError } from "../errors.js";
 import { reversePattern } from "./shell-pattern.js";
