@@ -5,6 +5,9 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import {
+  BuildCache,
+  Builder,
+  BuildWorkspace,
   ContainerFilesystem,
   ContainerRunner,
   ContainerService,
@@ -119,6 +122,9 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
   child.registerSingleton(RegistryMetadata);
   child.registerSingleton(ImagePuller);
   child.registerSingleton(ImagePusher);
+  child.registerSingleton(BuildCache);
+  child.registerSingleton(BuildWorkspace);
+  child.registerSingleton(Builder);
   const meta = child.resolve(MetadataStore);
   try {
     const catalog: DriverCatalog = opts.drivers

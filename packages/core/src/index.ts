@@ -8,6 +8,12 @@ export type { LoadArchiveOptions, LoadedImage } from "./archive/archive-loader.j
 export type { LoadProgress } from "./archive/archive-spool.js";
 export type { SaveEntry } from "./archive/archive-writer.js";
 export * from "./archive/image-archiver.js";
+export * from "./build/build-cache.js";
+export * from "./build/build-context.js";
+export type * from "./build/build-types.js";
+export * from "./build/build-workspace.js";
+export * from "./build/builder.js";
+export * from "./build/dockerignore.js";
 export * from "./container/container-config.js";
 export * from "./container/container-copy.js";
 export * from "./container/container-filesystem.js";

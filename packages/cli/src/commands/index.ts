@@ -19,6 +19,7 @@ import { ContainerStartCommand } from "./container/start.js";
 import { ContainerStopCommand } from "./container/stop.js";
 import { ContainerUnpauseCommand } from "./container/unpause.js";
 import { ContainerWaitCommand } from "./container/wait.js";
+import { ImageBuildCommand } from "./image/build.js";
 import { ImageHistoryCommand } from "./image/history.js";
 import { ImageImportCommand } from "./image/import.js";
 import { ImageInspectCommand } from "./image/inspect.js";
@@ -44,6 +45,7 @@ import { VersionCommand } from "./system/version.js";
 /** Every command of `strata`, in the order `strata --help` lists them. */
 export const COMMANDS: CommandClass<StrataContext>[] = [
   ImageListCommand,
+  ImageBuildCommand,
   ImageImportCommand,
   ImagePullCommand,
   ImagePushCommand,

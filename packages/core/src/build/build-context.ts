@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { resolveInRoot } from "../container/rootfs-lookup.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { hasWildcard, pathMatch } from "./path-match.js";
+
+/** One path of a source tree as a COPY sees it: relative name, host path, lstat. */
+export interface SourceEntry {
+  /** `/`-separated path relative to the tree's root ("" is the root). */
+  rel: string;
+  abs: string;
+  stat: fs.Stats;
+}
+
+/**
+ * A tree that COPY and ADD read from: the build context (a directory, with `.dockerignore`
+ * applied: an excluded path is as if it did not exist) or, for `COPY --from`, another
+ * stage's or image's root filesystem. Names are resolved inside the tree (symlinks are
+ * followed as the tree sees them, never out of it) as docker's `FollowSymlinkInScope`.
+ * @experimental
+ */
+export class SourceTree {
+  /**
+   * @param root absolute path of the tree.
+   * @param excluded `.dockerignore`'s verdict on a relative path (`a/b`); none for images.
+   */
+  constructor(
+    readonly root: string,
+    private readonly excluded: (rel: string) => boolean = () => false,
+  ) {}
+
+  /** Whether `rel` is hidden by `.dockerignore`. */
+  isExcluded(rel: string): boolean {
+    return rel !== "" && this.excluded(rel);
+  }
+
+  /**
+   * The entries a COPY source word names: a wildcard expands to every matching path
+   * (sorted, docker's `filepath.Match` over paths relative to the root), else the one
+   * path. The host path of a plain name has symlinks resolved inside the tree.
+   * @throws InvalidArgumentError for a path outside the context.
+   * @throws NotFoundError `file not found in build context or excluded by .dockerignore`.
+   */
+  resolve(word: string): SourceEntry[] {
+    const clean = path.posix.normalize(`/${word}`).slice(1).replace(/\/$/, "");
+    if (path.posix.normalize(word).startsWith("../") || word === "..") {
+      throw new InvalidArgumentError(`Forbidden path outside the build context: ${word} ()`);
+    }
+    if (hasWildcard(clean)) {
+      const out: SourceEntry[] = [];
+      for (const e of this.walk("")) if (e.rel !== "" && pathMatch(clean, e.rel)) out.push(e);
+      if (out.length === 0) throw notFound(word);
+      return out;
+    }
+    if (this.isExcluded(clean)) throw notFound(word);
+    const abs = resolveInRoot(this.root, clean);
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (!st) throw notFound(word);
+    return [{ rel: path.relative(this.root, abs).split(path.sep).join("/"), abs, stat: st }];
+  }
+
+  /**
+   * Every entry at and below `rel` (the entry itself first, then children in name order),
+   * excluded ones left out; directories are entered even when excluded, since a `!`
+   * exception may bring a child back, as docker's walk does.
+   */
+  *walk(
+    rel: string,
+    abs = rel === "" ? this.root : path.join(this.root, rel),
+  ): Generator<SourceEntry> {
+    const st = fs.lstatSync(abs);
+    if (!this.isExcluded(rel)) yield { rel, abs, stat: st };
+    if (!st.isDirectory()) return;
+    for (const name of fs.readdirSync(abs).sort()) {
+      const childRel = rel === "" ? name : `${rel}/${name}`;
+      yield* this.walk(childRel, path.join(abs, name));
+    }
+  }
+
+  /**
+   * Content hash of a source as the build cache keys it (docker's tarsum idea): for each
+   * entry below it, its relative name, type, mode, size, link target and the sha256 of its
+   * contents. Times and owners are left out, so a touched file stays cached.
+   */
+  hash(entry: SourceEntry): string {
+    const h = createHash("sha256");
+    const base = entry.rel;
+    const entries = entry.stat.isDirectory() ? this.walk(entry.rel, entry.abs) : [entry];
+    for (const e of entries) {
+      const name = base === "" ? e.rel : e.rel.slice(base.length);
+      const st = e.stat;
+      let extra = "";
+      if (st.isSymbolicLink()) extra = fs.readlinkSync(e.abs);
+      else if (st.isFile()) extra = fileDigest(e.abs);
+      h.update(`${name}\0${st.mode.toString(8)}\0${st.isFile() ? st.size : 0}\0${extra}\n`);
+    }
+    return h.digest("hex");
+  }
+
+  /** Bytes the context takes as a tar (docker's `Sending build context to Docker daemon`). */
+  tarSize(): number {
+    let n = 1024;
+    for (const e of this.walk("")) {
+      if (e.rel === "") continue;
+      n += 512;
+      if (e.rel.length > 99) n += 1024; // a PAX header for the long name
+      if (e.stat.isFile()) n += Math.ceil(e.stat.size / 512) * 512;
+    }
+    return n;
+  }
+}
+
+function fileDigest(file: string): string {
+  const h = createHash("sha256");
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest("hex");
+}
+
+function notFound(word: string): NotFoundError {
+  return new NotFoundError(
+    `file not found in build context or excluded by .dockerignore: stat ${word}: file does not exist`,
+  );
+}
