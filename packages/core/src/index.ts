@@ -43,6 +43,11 @@ export * from "./diff/walk-changes.js";
 export * from "./diff/write-layer-tar.js";
 export * from "./dockerfile/dockerfile-parser.js";
 export type * from "./dockerfile/dockerfile-types.js";
+export {
+  createIgnoreMatcher,
+  type IgnoreMatcher,
+  parseDockerignore,
+} from "./dockerfile/dockerignore.js";
 export { parseGoDuration } from "./dockerfile/go-duration.js";
 export { INSTRUCTION_KEYWORDS } from "./dockerfile/instruction-parser.js";
 export {
