@@ -1,8 +1,8 @@
-import { request } from "undici";
 import { InvalidArgumentError, isErrorCode } from "../errors.js";
 import { DEFAULT_DOMAIN } from "../image/reference.js";
 import { registryError } from "./error-response.js";
 import type { RegistryClient } from "./registry-client.js";
+import { loadUndici } from "./registry-transport.js";
 
 /** One search hit, with Docker Hub's search API field names. */
 export interface SearchResult {
@@ -80,7 +80,7 @@ async function searchV1(
   let status: number;
   let text: string;
   if (domain === DEFAULT_DOMAIN) {
-    const res = await request(`https://index.docker.io/v1/search?${query}`, {
+    const res = await (await loadUndici()).request(`https://index.docker.io/v1/search?${query}`, {
       method: "GET",
       headers: { "user-agent": client.options.userAgent ?? "strata" },
       signal: signal ?? null,

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
-import { Agent, type Dispatcher, request } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { FailedPreconditionError, UnavailableError } from "../errors.js";
 import type { Credentials } from "./credential-store.js";
 import { registryError } from "./error-response.js";
@@ -28,13 +28,34 @@ export interface RegistryResponse {
   url: URL;
 }
 
+/** undici's module, loaded on first use. */
+let undiciModule: Promise<typeof import("undici")> | undefined;
+
+/**
+ * undici, loaded on the first request rather than with core: it is a large module graph
+ * (60–190 ms to load here) that commands without a registry never need.
+ */
+export function loadUndici(): Promise<typeof import("undici")> {
+  undiciModule ??= import("undici");
+  return undiciModule;
+}
+
+/** undici's `request`, loaded on first use. */
+async function request(
+  url: string | URL,
+  options: { dispatcher?: Dispatcher } & Omit<Dispatcher.RequestOptions<null>, "origin" | "path">,
+): Promise<Dispatcher.ResponseData> {
+  return (await loadUndici()).request<null>(url, options);
+}
+
 /** The HTTP connection pools every transport shares: one verifying TLS, one not. */
 export class HttpAgents {
   private verified?: Agent;
   private unverified?: Agent;
 
   /** The pool for `insecure` (unverified TLS, plain HTTP) or normal hosts. */
-  get(insecure: boolean): Agent {
+  async get(insecure: boolean): Promise<Agent> {
+    const { Agent } = await loadUndici();
     const opts = { connect: { timeout: 30_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 };
     if (insecure) {
       this.unverified ??= new Agent({
@@ -109,7 +130,7 @@ export class RegistryTransport {
     try {
       const res = await request(new URL("/v2/", https), {
         method: "GET",
-        dispatcher: this.agents.get(true),
+        dispatcher: await this.agents.get(true),
         headers: { "user-agent": this.userAgent },
         signal: signal ?? null,
       });
@@ -129,7 +150,7 @@ export class RegistryTransport {
     try {
       const res = await request(`http://${this.endpoint.host}/v2/`, {
         method: "GET",
-        dispatcher: this.agents.get(true),
+        dispatcher: await this.agents.get(true),
         signal: signal ?? null,
       });
       await res.body.dump();
@@ -204,7 +225,7 @@ export class RegistryTransport {
       res = await request(url, {
         method: "GET",
         headers,
-        dispatcher: this.agents.get(this.endpoint.insecure),
+        dispatcher: await this.agents.get(this.endpoint.insecure),
         signal: signal ?? null,
       });
     } catch (err) {
@@ -247,7 +268,7 @@ export class RegistryTransport {
           method: req.method,
           headers,
           body: body ?? null,
-          dispatcher: this.agents.get(this.endpoint.insecure),
+          dispatcher: await this.agents.get(this.endpoint.insecure),
           signal: req.signal ?? null,
         });
       } catch (err) {
