@@ -47,7 +47,12 @@ export async function main(argv: readonly string[], io: Partial<MainIo> = {}): P
     binaryVersion: VERSION,
     enableColors: false,
   });
-  for (const command of COMMANDS) cli.register(command);
+  // clipanion compiles a state machine of every registered command on each run (30–90 ms
+  // for all of them); the commands reachable from the first word parse a known command
+  // alone. Anything else (an unknown word, an option) gets them all, for its error.
+  const word = globals.rest[0];
+  const reachable = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === word));
+  for (const command of reachable.length > 0 ? reachable : COMMANDS) cli.register(command);
   if (globals.help) {
     stdout.write(generalHelp());
     return ExitCode.Success;
