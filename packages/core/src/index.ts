@@ -52,6 +52,7 @@ export { parseGoDuration } from "./dockerfile/go-duration.js";
 export { INSTRUCTION_KEYWORDS } from "./dockerfile/instruction-parser.js";
 export {
   createShellWordExpander,
+  expandHeredoc,
   ShellLexer,
   type ShellLexerOptions,
 } from "./dockerfile/shell-word-expander.js";

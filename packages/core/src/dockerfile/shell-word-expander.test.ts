@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DockerfileSyntaxError } from "../errors.js";
 import { reversePattern } from "./shell-pattern.js";
-import { createShellWordExpander, ShellLexer } from "./shell-word-expander.js";
+import { createShellWordExpander, expandHeredoc, ShellLexer } from "./shell-word-expander.js";
 
 const lex = createShellWordExpander();
 const env = (o: Record<string, string>) => new Map(Object.entries(o));
@@ -326,6 +326,15 @@ describe("ShellLexer options", () => {
     expect(() => lex.processWord("${a/b", env({}))).toThrow("syntax error: missing '/' in ${}");
     expect(() => lex.processWord("${a:x}", env({}))).toThrow(
       "unsupported modifier (:x) in substitution",
+    );
+  });
+});
+
+describe("expandHeredoc", () => {
+  it("expands variables and escapes in a heredoc body but leaves quotes alone", () => {
+    const body = "echo \"hello ${FOO}\"\n'$BAR' \\$X ${NONE:-d}\n";
+    expect(expandHeredoc(body, env({ FOO: "world", BAR: "bar" }))).toBe(
+      "echo \"hello world\"\n'bar' $X d\n",
     );
   });
 });

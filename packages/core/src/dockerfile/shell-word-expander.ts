@@ -10,6 +10,8 @@ export interface ShellLexerOptions {
   readonly rawEscapes?: boolean;
   /** Leave `$v` / `${v…}` as written when `v` is unset instead of expanding to "". */
   readonly skipUnsetEnv?: boolean;
+  /** Treat quotes as ordinary characters (how docker expands a heredoc's body). */
+  readonly skipProcessQuotes?: boolean;
 }
 
 const EOF = -1;
@@ -119,7 +121,8 @@ class WordScanner {
         this.next();
         return [result, words.finish()];
       }
-      if (ch === "$" || ch === "<" || ch === "'" || ch === '"') {
+      const quote = (ch === "'" || ch === '"') && !this.lexer.options.skipProcessQuotes;
+      if (ch === "$" || ch === "<" || quote) {
         const part =
           ch === "$"
             ? this.processDollar()
@@ -373,6 +376,15 @@ export class ShellLexer implements ShellWordExpander {
  */
 export function createShellWordExpander(escapeToken: "\\" | "`" = "\\"): ShellWordExpander {
   return new ShellLexer(escapeToken);
+}
+
+/**
+ * The body of a heredoc whose delimiter was not quoted (`COPY <<EOF`), expanded as docker
+ * does: `$v`/`${v…}` replaced and `\` escapes applied, quotes left as they are.
+ * @throws DockerfileSyntaxError for a bad `${…}` in the body.
+ */
+export function expandHeredoc(content: string, env: ReadonlyMap<string, string>): string {
+  return new ShellLexer("\\", { skipProcessQuotes: true }).processWord(content, env);
 }
 
 /** A string quoted as Go's `%q` prints it (close enough for error messages). */
