@@ -113,17 +113,21 @@ export async function applyLayerTar(
     const rel = cleanLayerPath(h.name.replace(/^\/+/, ""));
     if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
     const base = path.posix.basename(rel);
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      await whiteout(h, rel, base);
-      continue;
+    try {
+      if (base.startsWith(WHITEOUT_PREFIX)) {
+        await whiteout(h, rel, base);
+        continue;
+      }
+      if (rel === "") {
+        if (h.type !== "dir")
+          throw new InvalidArgumentError(`layer entry "${h.name}": root is not a directory`);
+      } else {
+        tree.parents(rel, true, h.name);
+      }
+      await createEntry(entry, rel);
+    } catch (err) {
+      throw inputError(err, h.name);
     }
-    if (rel === "") {
-      if (h.type !== "dir")
-        throw new InvalidArgumentError(`layer entry "${h.name}": root is not a directory`);
-    } else {
-      tree.parents(rel, true, h.name);
-    }
-    await createEntry(entry, rel);
     unpacked.add(rel);
     await breathe();
   }
@@ -257,6 +261,17 @@ export async function applyLayerTar(
       }
     }
   }
+}
+
+/** A name the filesystem cannot hold is the layer's fault: say so as a typed error. */
+function inputError(err: unknown, name: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENAMETOOLONG") {
+    return new InvalidArgumentError(`layer entry "${name.slice(0, 200)}…": name too long`, {
+      cause: err,
+    });
+  }
+  return err;
 }
 
 /** `rel` is still a directory reached through real directories only (no symlink). */
