@@ -34,7 +34,12 @@ import {
   selectDriver,
   Tokens,
 } from "@strata/core";
-import { type DriverCatalog, findDrivers, rememberPlugin } from "./driver-catalog.js";
+import {
+  type DriverCatalog,
+  findDrivers,
+  otherRememberedPlugins,
+  rememberPlugin,
+} from "./driver-catalog.js";
 import type { DriverPlugin } from "./driver-plugins.js";
 
 /** What the container is built from: the global options that concern the store. */
@@ -74,6 +79,11 @@ export interface Composition {
   drivers: readonly DriverModule[];
   /** The plugins among {@link drivers}, with their packages. */
   plugins: readonly DriverPlugin[];
+  /**
+   * Every driver strata found for this store: {@link drivers} plus the plugins the store
+   * remembers that were not loaded (loaded now), with each plugin's package name.
+   */
+  allDrivers(): Promise<{ module: DriverModule; packageName?: string }[]>;
   /** Release what the container's services hold (the database handle). Idempotent. */
   dispose(): Promise<void>;
 }
@@ -140,7 +150,6 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
           ...(opts.storageDriver !== undefined ? { requested: opts.storageDriver } : {}),
           ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
           ...lastUsed(meta),
-          allRemembered: true,
         });
     const { module, context } = await selectDriver({
       modules: catalog.modules,
@@ -169,6 +178,17 @@ export async function createContainer(opts: CompositionOptions): Promise<Composi
       driverContext: context,
       drivers: catalog.modules,
       plugins: catalog.plugins,
+      async allDrivers() {
+        const plugins = [
+          ...catalog.plugins,
+          ...(opts.drivers ? [] : await otherRememberedPlugins(meta, catalog.modules)),
+        ];
+        const modules = [...catalog.modules, ...plugins.map((p) => p.module)];
+        return [...new Set(modules)].map((module) => {
+          const plugin = plugins.find((p) => p.module === module);
+          return plugin ? { module, packageName: plugin.packageName } : { module };
+        });
+      },
       async dispose() {
         if (disposed) return;
         disposed = true;

@@ -36,8 +36,6 @@ export interface FindDriversOptions {
   lastUsed?: string;
   /** Where a package given to `--storage-driver` resolves from (default: process.cwd()). */
   cwd?: string;
-  /** Load every remembered plugin too (for `info`); failures are then skipped. */
-  allRemembered?: boolean;
 }
 
 /** The remembered `{driverName: packageDirectory}` map of a store. */
@@ -61,6 +59,23 @@ export function rememberPlugin(
   if (known[plugin.module.name] === plugin.location) return;
   known[plugin.module.name] = plugin.location;
   meta.setSetting(PLUGIN_PACKAGES_SETTING, JSON.stringify(known));
+}
+
+/**
+ * Plugins this store remembers that are not among `known`, loaded now (for `info`); a
+ * remembered package that is gone or broken is left out.
+ */
+export async function otherRememberedPlugins(
+  meta: Pick<MetadataStore, "getSetting">,
+  known: readonly DriverModule[],
+): Promise<DriverPlugin[]> {
+  const out: DriverPlugin[] = [];
+  for (const [name, dir] of Object.entries(rememberedPlugins(meta))) {
+    if (known.some((m) => m.name === name)) continue;
+    const p = await loadDriverPlugin(dir, "/", "store").catch(() => undefined);
+    if (p && !known.some((m) => m.name === p.module.name)) out.push(p);
+  }
+  return out;
 }
 
 /**
@@ -94,11 +109,6 @@ export async function findDrivers(o: FindDriversOptions): Promise<DriverCatalog>
     if (dir !== undefined && !known(name)) add(await loadDriverPlugin(dir, "/", "store"));
   };
 
-  if (o.allRemembered) {
-    // A remembered package that is gone or broken is left out; naming it fails below.
-    for (const name of Object.keys(remembered)) await fromStore(name).catch(() => undefined);
-  }
-
   let requested: string | undefined;
   if (o.requested !== undefined) {
     requested = o.requested;
@@ -110,7 +120,8 @@ export async function findDrivers(o: FindDriversOptions): Promise<DriverCatalog>
         requested = p.module.name;
       } catch (err) {
         if (!isErrorCode(err, "NOT_FOUND")) throw err;
-        const names = modules.map((m) => m.name).sort();
+        const names = [...new Set([...modules.map((m) => m.name), ...Object.keys(remembered)])];
+        names.sort();
         throw new InvalidArgumentError(
           `unknown storage driver "${o.requested}" (available: ${names.join(", ")}); ${(err as Error).message}`,
           { cause: err },
