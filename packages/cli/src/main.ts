@@ -90,13 +90,7 @@ export async function main(argv: readonly string[], io: Partial<MainIo> = {}): P
     container: async () => (await compose()).container,
     driverName: async () => (await compose()).driver.name,
     drivers: async () => (await import("./container.js")).builtinDrivers(),
-    storeDrivers: async () => {
-      const { drivers, plugins } = await compose();
-      return drivers.map((module) => {
-        const plugin = plugins.find((p) => p.module === module);
-        return plugin ? { module, packageName: plugin.packageName } : { module };
-      });
-    },
+    storeDrivers: async () => (await compose()).allDrivers(),
     registry: async () =>
       (await import("./container.js")).createRegistryContainer(await registryOptions(globals, env)),
   };
