@@ -1,18 +1,35 @@
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { type ContentStore, type Descriptor, readTar } from "@strata/core";
+import {
+  type ContentStore,
+  type Descriptor,
+  type Differ,
+  type LayerChange,
+  type Mount,
+  readTar,
+  walkChanges,
+} from "@strata/core";
 import { changeDir, type DriverRig } from "./drivers.js";
-import { tarCreateHash } from "./floors.js";
+import { findTree, tarCreateHash } from "./floors.js";
 import type { Row, Section } from "./results.js";
 import { compared, dims, layerRecord, push, type RunContext, row, timed } from "./run-context.js";
 import { materialize, type WorkloadId } from "./workload.js";
 
 /**
- * Measure diff on `rig` (whose committed snapshot `base` holds the base image): each
- * workload is played onto a fresh child of the base, then every differ the driver has
- * writes that change's layer into the content store, beside GNU `tar -c | sha256sum` of the
- * same upper tree. The `ten-files` workload goes to the proportionality section.
+ * Measure diff and commit on `rig` (whose committed snapshot `base` holds the base image):
+ * each workload is played onto a fresh child of the base; then, for every differ the
+ * driver has,
+ *
+ * - **diff**: the change list `strata diff` prints (the differ's `changes`, each path
+ *   looked up in the lower tree to tell `A` from `C`), beside `find` over the tree the
+ *   differ has to walk (the upper directory where the driver has one, else the whole tree);
+ * - **commit**: what `strata commit` does ({@link ImageRig.commit}: the layer written into
+ *   the content store, then the image record), beside GNU `tar -c | sha256sum` of the same
+ *   upper tree.
+ *
+ * The `ten-files` workload goes to the proportionality section instead: the layer
+ * written, in milliseconds.
  */
 export async function diffPhase(
   ctx: RunContext,
@@ -29,36 +46,89 @@ export async function diffPhase(
     );
     ctx.workloads.set(id, { id, title: w.title, ...changed });
     const lower = await sn.view(`l-${id}`, "base");
-    const section: Section = id === "ten-files" ? "proportional" : "diff";
-    const subjects: Row[] = [];
+    const proportional = id === "ten-files";
+    const commits: Row[] = [];
+    const lists: Row[] = [];
     let reference: Descriptor | undefined;
     for (const d of rig.differs) {
-      // The first call warms up and yields the layer; the samples write the same blob.
-      const desc = await d.differ.diff(lower, upper);
+      const label = `${id} ${rig.name} ${d.kind}`;
+      if (proportional) {
+        // The first call warms up and yields the layer; the samples write the same blob.
+        const desc = await d.differ.diff(lower, upper);
+        ctx.layers.push(layerRecord(id, rig.name, d.kind, desc));
+        if (d.kind === "naive") reference = desc;
+        const op = () => d.differ.diff(lower, upper);
+        const stats = await timed(ctx, `diff ${label}`, op, { warmup: false });
+        const r = row("proportional", id, rig.name, d.kind, false, dims(desc), stats);
+        if (ctx.profiler) r.profile = await ctx.profiler.profile(`proportional-${label}`, op);
+        commits.push(r);
+        continue;
+      }
+      const first = await ctx.images.commit(d.differ, lower, upper, ctx.baseImage);
+      const desc = first.layer;
       ctx.layers.push(layerRecord(id, rig.name, d.kind, desc));
       if (d.kind === "naive") reference = desc;
-      const op = () => d.differ.diff(lower, upper);
-      const stats = await timed(ctx, `diff ${id} ${rig.name} ${d.kind}`, op, { warmup: false });
-      const r = row(section, id, rig.name, d.kind, false, dims(desc), stats);
-      if (ctx.profiler) {
-        r.profile = await ctx.profiler.profile(`${section}-${id}-${rig.name}-${d.kind}`, op);
-      }
-      subjects.push(r);
+      const commit = () => ctx.images.commit(d.differ, lower, upper, ctx.baseImage);
+      const stats = await timed(ctx, `commit ${label}`, commit, { warmup: false });
+      const r = row("commit", id, rig.name, d.kind, false, dims(desc), stats);
+      if (ctx.profiler) r.profile = await ctx.profiler.profile(`commit-${label}`, commit);
+      commits.push(r);
+
+      if (d.listing === false) continue;
+      let listed = 0;
+      const list = async () => {
+        listed = await listChanges(ctx, d.differ, lower, upper);
+      };
+      await list(); // the warm-up, which the commits above mostly did already
+      const listStats = await timed(ctx, `diff ${label}`, list, { warmup: false });
+      lists.push(
+        row("diff", id, rig.name, d.kind, false, { size: desc.size, entries: listed }, listStats),
+      );
     }
-    // The floor reads the same upper tree: an overlay upper dir whole, else the layer's entries.
+    // The floors read the same upper tree: an upper dir or branch whole, else the layer's entries.
     const where = changeDir(upper);
     let list: string | undefined;
     if (!where.whole) {
       list = path.join(ctx.scratch, `entries-${rig.name}-${id}`);
       await writeEntryList(ctx.store, reference!.digest, list);
     }
+    if (!proportional) {
+      const walk = await timed(ctx, `find ${id} ${rig.name}`, () => findTree(where.dir));
+      for (const r of lists) push(ctx, compared(r, walk));
+      push(ctx, row("diff", id, rig.name, "find", true, dims(reference!), walk));
+    }
     const floor = await timed(ctx, `tar -c | sha256sum ${id} ${rig.name}`, () =>
       tarCreateHash(where.dir, list),
     );
-    for (const r of subjects) push(ctx, compared(r, floor));
+    for (const r of commits) push(ctx, compared(r, floor));
+    const section: Section = proportional ? "proportional" : "commit";
     push(ctx, row(section, id, rig.name, "tar -c | sha256sum", true, dims(reference!), floor));
     // Nothing is removed until the run ends (see applyPhase: deletions slow later creations).
   }
+}
+
+/**
+ * What `strata diff` does with a differ's changes: each path not deleted is looked up in
+ * the lower tree (mounted) to tell an addition from a change. Returns the number of changes.
+ */
+async function listChanges(
+  ctx: RunContext,
+  differ: Differ,
+  lower: Mount[],
+  upper: Mount[],
+): Promise<number> {
+  return ctx.mounts.withTempMount(lower, async (lowerDir) => {
+    const consume = async (changes: AsyncIterable<LayerChange>) => {
+      let n = 0;
+      for await (const c of changes) {
+        if (c.kind !== "delete") await fs.lstat(path.join(lowerDir, c.path)).catch(() => undefined);
+        n++;
+      }
+      return n;
+    };
+    if (differ.changes) return differ.changes(lower, upper, consume);
+    return ctx.mounts.withTempMount(upper, (upperDir) => consume(walkChanges(lowerDir, upperDir)));
+  });
 }
 
 /**

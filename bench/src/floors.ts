@@ -46,6 +46,19 @@ export function tarCreateHash(dir: string, list?: string): Promise<void> {
   ]);
 }
 
+/**
+ * `find <dir>` with its listing discarded: the floor of listing a change, which walks the
+ * same tree (reads every directory, stats what it needs).
+ */
+export function findTree(dir: string): Promise<void> {
+  return run("bash", ["-c", `find "$1" >/dev/null`, "floor", dir]);
+}
+
+/** GNU `tar -cf <file>` of `files` (absolute paths): the floor of a save. */
+export function tarCreateFile(file: string, files: readonly string[]): Promise<void> {
+  return run("tar", ["-cf", file, "-C", "/", ...files.map((f) => f.replace(/^\/+/, ""))]);
+}
+
 /** GNU `tar -x` of the layer tar `file` into `dir`: the floor of an apply. */
 export function tarExtract(file: string, dir: string): Promise<void> {
   return run("tar", ["-x", "-f", file, "-C", dir]);

@@ -94,3 +94,30 @@ export async function measure(
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { mean: s.mean, deviation: s.deviation, rme: s.rme, median, samples: [...s.sample] };
 }
+
+/** Student's t at 95% (two-sided) for 1–30 degrees of freedom; 1.96 beyond (as benchmark.js). */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
+
+/**
+ * The statistics benchmark.js computes (mean, sample deviation, relative margin of error at
+ * 95%, plus the median), from samples taken by hand: the mounted-filesystem measurements
+ * time each operation on a fresh mount, which an asynchronous, untimed mount between
+ * samples makes impossible inside benchmark.js.
+ */
+export function statsOf(samples: readonly number[]): Stats {
+  const n = samples.length;
+  const mean = samples.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  const deviation = Math.sqrt(variance);
+  const sem = deviation / Math.sqrt(n);
+  const t = n > 1 ? (T95[n - 2] ?? 1.96) : 0;
+  const rme = mean > 0 ? ((sem * t) / mean) * 100 : 0;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = n >> 1;
+  const median = n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { mean, deviation, rme, median, samples: [...samples] };
+}

@@ -5,14 +5,31 @@ import type { ProfileSummary } from "./profile.js";
 import type { WorkloadSizes } from "./workload.js";
 
 /** The report's sections, in the order they are shown. */
-export const SECTIONS = ["diff", "apply", "proportional", "hash"] as const;
+export const SECTIONS = [
+  "diff",
+  "commit",
+  "commit-cli",
+  "apply",
+  "proportional",
+  "mount",
+  "chain",
+  "archive",
+  "registry",
+  "hash",
+] as const;
 /** One of {@link SECTIONS}. */
 export type Section = (typeof SECTIONS)[number];
 
 /** Headings of the report's sections (the smoke test looks for each). */
 export const SECTION_TITLES: Record<Section, string> = {
-  diff: "Diff throughput",
+  diff: "Diff throughput (the change list)",
+  commit: "Commit throughput",
+  "commit-cli": "strata commit, end to end",
   apply: "Apply (unpack) throughput",
+  mount: "Mounted filesystems",
+  chain: "Deep chains",
+  archive: "Save and load",
+  registry: "Pull and push",
   proportional: "Native diff proportional to the change",
   hash: "Hashing floor",
 };
@@ -22,8 +39,11 @@ export interface Row {
   section: Section;
   /** Workload id (`base` for the base image's layer). */
   workload: string;
-  /** The driver, or `-` for a floor that does not depend on one (hashing). */
-  driver: DriverName | "-";
+  /**
+   * The driver (or, for mounted filesystems, `overlay`, `aufs`, `fuse-overlayfs` or the
+   * plain `ext4`-or-whatever directory of a floor), or `-` where none applies.
+   */
+  driver: string;
   /** `native`, `naive`, `apply`, or the floor's command line. */
   subject: string;
   /** True for a floor (GNU tar, sha256sum). */
@@ -50,7 +70,7 @@ export interface Row {
 export interface LayerRecord {
   workload: string;
   /** The driver whose snapshots it was diffed from, `-` for a plain directory. */
-  driver: DriverName | "-";
+  driver: string;
   differ: "native" | "naive";
   digest: string;
   size: number;
@@ -66,8 +86,10 @@ export interface DriverStatus {
   notes: string[];
 }
 
-/** A speed target issue 3 sets, checked against this run. */
+/** A speed target an issue sets, checked against this run. */
 export interface TargetCheck {
+  /** The issue that sets it (3: overlay, 4: containers, 5: registry, 6: save/load, 8: aufs). */
+  issue: number;
   id: string;
   description: string;
   /** What was measured, as shown. */
@@ -77,7 +99,7 @@ export interface TargetCheck {
 
 /** Everything one run produced; written as the `.json` report. */
 export interface BenchResult {
-  schema: 1;
+  schema: 2;
   /** ISO date and time the run started. */
   startedAt: string;
   /** Seconds the whole run took. */
@@ -90,6 +112,8 @@ export interface BenchResult {
   /** The machine's load when the run started and when it ended. */
   load: { start: Load; end: Load };
   drivers: DriverStatus[];
+  /** Parts of the suite that could not run here, and why. */
+  skipped: { section: Section; what: string; reason: string }[];
   workloads: { id: string; title: string; files: number; bytes: number }[];
   layers: LayerRecord[];
   rows: Row[];

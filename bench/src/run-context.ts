@@ -2,10 +2,11 @@ import {
   ANNOTATION_LAYER_ENTRIES,
   type ContentStore,
   type Descriptor,
+  type ImageRecord,
   type MountManager,
 } from "@strata/core";
-import type { DriverName } from "./drivers.js";
 import { settle } from "./floors.js";
+import type { ImageRig } from "./image-rig.js";
 import { dropCacheCount } from "./machine.js";
 import { measure, type SamplingOptions, type Stats } from "./measure.js";
 import type { Profiler } from "./profile.js";
@@ -18,6 +19,10 @@ export interface RunContext {
   scratch: string;
   store: ContentStore;
   mounts: MountManager;
+  /** Image services over `store` (commit, save, load). */
+  images: ImageRig;
+  /** The base image's record, which every commit builds on. */
+  baseImage: ImageRecord;
   set: WorkloadSet;
   seed: number;
   sampling: SamplingOptions;
@@ -66,7 +71,7 @@ export function push(ctx: RunContext, r: Row): void {
 export function row(
   section: Section,
   workload: string,
-  driver: DriverName | "-",
+  driver: string,
   subject: string,
   floor: boolean,
   layer: { size: number; entries: number },
@@ -102,7 +107,7 @@ export function dims(d: Descriptor): { size: number; entries: number } {
 /** A layer the run produced, for the report's list of layers. */
 export function layerRecord(
   workload: string,
-  driver: DriverName | "-",
+  driver: string,
   differ: "native" | "naive",
   d: Descriptor,
 ): LayerRecord {

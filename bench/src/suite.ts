@@ -1,17 +1,30 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ContentStore, type Descriptor, MountManager, NaiveDiffer } from "@strata/core";
+import {
+  ANNOTATION_LAYER_ENTRIES,
+  ContentStore,
+  type Descriptor,
+  MountManager,
+  NaiveDiffer,
+} from "@strata/core";
 import { applyPhase } from "./apply-phase.js";
+import { archivePhase } from "./archive-phase.js";
+import { cliPhase } from "./cli-phase.js";
 import { diffPhase } from "./diff-phase.js";
 import { type DriverName, openRig } from "./drivers.js";
 import { sha256sum } from "./floors.js";
+import { ImageRig } from "./image-rig.js";
 import { currentLoad, describeMachine } from "./machine.js";
-import type { SamplingOptions } from "./measure.js";
+import { type SamplingOptions, statsOf } from "./measure.js";
+import { MOUNTED_FULL, MOUNTED_QUICK, mountedPhase } from "./mounted-phase.js";
 import { Profiler } from "./profile.js";
-import type { BenchResult, DriverStatus } from "./results.js";
-import { layerRecord, push, type RunContext, row, timed } from "./run-context.js";
+import { runRegistryBench } from "./registry-bench.js";
+import type { BenchResult, DriverStatus, Section, TargetCheck } from "./results.js";
+import { compared, layerRecord, push, type RunContext, row, timed } from "./run-context.js";
 import { checkTargets } from "./targets.js";
+import { UNION_FILESYSTEMS, type UnionFs, unionUnavailable } from "./unions.js";
 import {
   generateWorkloads,
   materialize,
@@ -19,6 +32,11 @@ import {
   type WorkloadId,
   type WorkloadSizes,
 } from "./workload.js";
+
+/** The parts of the suite beyond diff, commit and apply. */
+export const EXTRAS = ["cli", "mounted", "archive", "registry"] as const;
+/** One of {@link EXTRAS}. */
+export type Extra = (typeof EXTRAS)[number];
 
 /** What one run measures, and where. */
 export interface SuiteOptions {
@@ -38,6 +56,12 @@ export interface SuiteOptions {
    * finishes that removal before it measures anything.
    */
   removeInBackground?: boolean;
+  /**
+   * Which parts beyond diff, commit and apply run: `cli` (strata commit and diff as
+   * processes), `mounted` (union filesystems), `archive` (save, load), `registry` (pull,
+   * push). Default all.
+   */
+  extras?: readonly Extra[];
   /** Profile each strata operation once more after measuring it, into this directory. */
   profileDir?: string;
   /** Progress lines. */
@@ -61,10 +85,19 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   await fs.mkdir(opts.scratchParent, { recursive: true });
   await removeTrash(opts.scratchParent, opts.log);
   const scratch = await fs.mkdtemp(path.join(opts.scratchParent, "strata-bench-"));
+  const storeRoot = path.join(scratch, "store");
+  const store = new ContentStore(storeRoot);
+  const mounts = new MountManager();
+  const images = new ImageRig(storeRoot, store, mounts);
+  const extras = opts.extras ?? EXTRAS;
+  const skipped: BenchResult["skipped"] = [];
+  const moreTargets: TargetCheck[] = [];
   const ctx: RunContext = {
     scratch,
-    store: new ContentStore(path.join(scratch, "store")),
-    mounts: new MountManager(),
+    store,
+    mounts,
+    images,
+    baseImage: undefined as never,
     set: generateWorkloads(opts.seed, opts.sizes),
     seed: opts.seed,
     sampling: opts.sampling,
@@ -79,11 +112,13 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   try {
     const machine = await describeMachine(scratch);
     const applied = await writeAppliedLayers(ctx, opts.workloads);
+    ctx.baseImage = await images.addImage([applied.get("base")!], "bench/base:latest");
     for (const name of opts.drivers) {
       const res = await openRig(name, path.join(scratch, name), ctx.store, ctx.mounts);
       if (!res.ok) {
         ctx.log(`${name}: skipped: ${res.reason}`);
         statuses.push({ name, available: false, reason: res.reason, notes: [] });
+        skipped.push({ section: "diff", what: name, reason: res.reason });
         continue;
       }
       statuses.push({ name, available: true, notes: res.rig.notes });
@@ -102,6 +137,81 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       }
     }
 
+    const available = statuses.filter((d) => d.available).map((d) => d.name);
+    const skip = (section: Section, what: string, reason: string) => {
+      ctx.log(`${section}: ${what} skipped: ${reason}`);
+      skipped.push({ section, what, reason });
+    };
+
+    if (extras.includes("cli")) {
+      const small = applied.get("small-files");
+      if (!small) skip("commit-cli", "strata commit", "needs the small-files workload");
+      else {
+        const tree = path.join(scratch, "layers", "small-files");
+        await cliPhase(ctx, available, applied.get("base")!, tree, dimsOf(small));
+      }
+    }
+
+    if (extras.includes("mounted")) {
+      const aufs = statuses.find((d) => d.name === "aufs");
+      const aufsReason = !aufs
+        ? "the aufs driver was not selected (--drivers)"
+        : aufs.available
+          ? undefined
+          : aufs.reason;
+      const unions: UnionFs[] = [];
+      for (const kind of UNION_FILESYSTEMS) {
+        const why = unionUnavailable(kind, aufsReason);
+        if (why) skip("mount", kind, why);
+        else unions.push(kind);
+      }
+      if (unions.length > 0) {
+        const large = path.join(scratch, "layers", "large-files");
+        if (!applied.has("large-files")) {
+          await fs.mkdir(large, { recursive: true });
+          materialize(large, ctx.set.changes.get("large-files")!, ctx.seed);
+        }
+        await mountedPhase(
+          ctx,
+          unions,
+          { base: path.join(scratch, "layers", "base"), large },
+          opts.mode === "quick" ? MOUNTED_QUICK : MOUNTED_FULL,
+          opts.mode === "quick" ? 2 : Math.min(3, opts.sampling.minSamples),
+        );
+      }
+    }
+
+    if (extras.includes("archive")) {
+      const large = applied.get("large-files");
+      await archivePhase(ctx, large ? [applied.get("base")!, large] : [applied.get("base")!]);
+    }
+
+    if (extras.includes("registry")) {
+      const why = missingTools(["docker-registry", "skopeo", "pigz"]);
+      if (why) skip("registry", "pull and push", why);
+      else {
+        const reg = await runRegistryBench({
+          megabytes: opts.mode === "quick" ? 4 : 200,
+          samples: 2,
+          scratchParent: scratch,
+          log: (l) => ctx.log(`registry: ${l}`),
+        });
+        const dims = { size: reg.layerBytes, entries: 1 };
+        for (const x of reg.rows) {
+          const op = x.name.startsWith("pull") ? "pull" : "push";
+          const floor = statsOf(x.floorSeconds);
+          push(
+            ctx,
+            compared(row("registry", op, "-", x.name, false, dims, statsOf(x.seconds)), floor),
+          );
+          push(ctx, row("registry", op, "-", x.floorName, true, dims, floor));
+        }
+        for (const t of reg.targets) {
+          moreTargets.push({ issue: 5, id: `registry:${t.description}`, ...t });
+        }
+      }
+    }
+
     const hashed = new Set<string>();
     for (const l of ctx.layers) {
       if (hashed.has(l.digest) || l.differ !== "naive") continue;
@@ -112,7 +222,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
     }
 
     return {
-      schema: 1,
+      schema: 2,
       startedAt: startedAt.toISOString(),
       seconds: Math.round((performance.now() - t0) / 100) / 10,
       mode: opts.mode,
@@ -122,13 +232,15 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       machine,
       load: { start: startLoad, end: currentLoad() },
       drivers: statuses,
+      skipped,
       workloads: [...ctx.workloads.values()],
       layers: ctx.layers,
       rows: ctx.rows,
-      targets: checkTargets(ctx.rows),
+      targets: [...checkTargets(ctx.rows), ...moreTargets].sort((a, b) => a.issue - b.issue),
     };
   } finally {
     ctx.profiler?.close();
+    images.close();
     if (opts.keep) ctx.log(`scratch kept: ${scratch}`);
     else await discard(scratch, opts.removeInBackground ?? false);
   }
@@ -160,6 +272,19 @@ async function writeAppliedLayers(
     out.set(w.id, desc);
   }
   return out;
+}
+
+function dimsOf(d: Descriptor): { size: number; entries: number } {
+  return { size: d.size, entries: Number(d.annotations?.[ANNOTATION_LAYER_ENTRIES] ?? 0) };
+}
+
+/** Why the registry measurements cannot run (a missing tool), or undefined. */
+function missingTools(tools: string[]): string | undefined {
+  const dirs = (process.env.PATH ?? "/usr/bin:/bin").split(":");
+  const missing = tools.filter((t) => !dirs.some((d) => existsSync(path.join(d, t))));
+  return missing.length > 0
+    ? `not installed: ${missing.join(", ")} (scripts/bootstrap)`
+    : undefined;
 }
 
 const TRASH_PREFIX = "strata-bench-trash-";

@@ -10,6 +10,7 @@ export const WORKLOAD_IDS = [
   "in-place",
   "renames",
   "ten-files",
+  "container",
 ] as const;
 /** One of {@link WORKLOAD_IDS}. */
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
@@ -181,14 +182,12 @@ export function generateWorkloads(seed: number, sizes: WorkloadSizes): WorkloadS
     const each = `${sizes.largeFileBytes / MiB} MiB`;
     add("large-files", `${sizes.largeFiles} new files of ${each}`, ops);
   }
-  {
-    const gone = rnd(3).pick(baseFiles, sizes.deletions);
-    add(
-      "deletions",
-      `${fmtCount(gone.length)} base files deleted`,
-      gone.map((f) => ({ op: "remove", path: f.path })),
-    );
-  }
+  const gone = rnd(3).pick(baseFiles, sizes.deletions);
+  add(
+    "deletions",
+    `${fmtCount(gone.length)} base files deleted`,
+    gone.map((f) => ({ op: "remove", path: f.path })),
+  );
   add(
     "in-place",
     `${fmtCount(sizes.inPlace)} base files changed in place`,
@@ -224,6 +223,28 @@ export function generateWorkloads(seed: number, sizes: WorkloadSizes): WorkloadS
     add(
       "ten-files",
       `10 files (4 added, 4 changed, 2 deleted) on ${fmtCount(baseFiles.length)}`,
+      ops,
+    );
+  }
+
+  {
+    // Issue 4's container: the small and large files written, the deletions made, and 100
+    // base files changed in place (chosen among the files it keeps), in one change.
+    const small = changes.get("small-files")!.ops;
+    const large = changes
+      .get("large-files")!
+      .ops.filter((o) => !(o.op === "mkdir" && o.path === "app"));
+    const deleted = new Set(gone.map((f) => f.path));
+    const kept = baseFiles.filter((f) => !deleted.has(f.path));
+    const ops: Op[] = [
+      ...small,
+      ...large,
+      ...changes.get("deletions")!.ops,
+      ...patches(rnd(8), kept, sizes.inPlace, 8),
+    ];
+    add(
+      "container",
+      `small and large files, deletions and in-place changes together (issue 4)`,
       ops,
     );
   }
