@@ -19,6 +19,7 @@
  * entry, then npm's global `node_modules` (`<node prefix>/lib/node_modules`). A path
  * (`/…`, `./…`, `../…`) names a package directory or a module file.
  */
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import { register } from "node:module";
 import * as path from "node:path";
@@ -165,7 +166,11 @@ let hooksRegistered = false;
 function shareCore(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  register(new URL("./plugin-hooks.js", import.meta.url), {
+  const hooks = new URL("./plugin-hooks.js", import.meta.url);
+  // Run from its TypeScript sources (unit tests), there is no compiled hooks module; the
+  // packages those tests load import no core.
+  if (!existsSync(fileURLToPath(hooks))) return;
+  register(hooks, {
     data: {
       core: import.meta.resolve("@strata/core"),
       testing: import.meta.resolve("@strata/core/testing"),
