@@ -167,7 +167,7 @@ function generalHelp(): string {
     ],
     [
       "-s, --storage-driver string",
-      "Storage driver to use (env STRATA_STORAGE_DRIVER; default: the store's last, else the first that works)",
+      "Storage driver, or driver package name or path, to use (env STRATA_STORAGE_DRIVER; default: the store's last, else the first that works)",
     ],
     ["    --storage-opt list", "Storage driver option KEY=VALUE (repeatable)"],
     [
