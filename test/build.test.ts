@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfiles written here use ${VAR}
 /**
  * End-to-end tests of `strata build` (issue 7): the seed's Dockerfile over the local busybox
  * image, multi-stage builds with `COPY --from`, ARG and ENV substitution, `.dockerignore`,
