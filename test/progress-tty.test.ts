@@ -3,11 +3,18 @@
  * tmux pane (a private tmux server) against the real registry behind a throttling proxy,
  * its screen read with `capture-pane` while layers download: one line per layer, redrawn
  * in place with docker's bar. The same pull piped prints plain lines and no escape
- * sequences.
+ * sequences. Unpacking an image on its first use (`create`) and `commit` show their
+ * progress on a terminal too (the raw bytes read through `pipe-pane`), and nothing piped.
  */
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./helpers/containers.js";
+import {
+  eventually,
+  importSeedImage,
+  itAsRoot,
+  removeAllContainers,
+} from "./helpers/containers.js";
 import { type RegistryServer, registryCli, startRegistry } from "./helpers/registry.js";
 import { type SeededImage, seedBigImage } from "./helpers/registry-seed.js";
 import {
@@ -137,5 +144,115 @@ describe("pull progress on a terminal (tmux)", () => {
       `Status: Downloaded newer image for ${ref}`,
       ref,
     ]);
+  });
+});
+
+/**
+ * Run strata in a new pane whose raw output is recorded (`pipe-pane`) from the first byte:
+ * the pane waits for a key before starting. Returns the final screen and the raw bytes.
+ */
+async function recordPane(
+  pane: string,
+  cli: StrataCli,
+  args: string[],
+): Promise<{ screen: string[]; raw: string }> {
+  const raw = join(await makeTempDir("strata-pane-"), "raw");
+  const started = await tmux(
+    "new-session",
+    ...["-d", "-s", pane, "-x", "160", "-y", "40"],
+    `read go; ${strataLine(cli, args)}`,
+  );
+  expect(started.code, started.stderr).toBe(0);
+  try {
+    await tmux("pipe-pane", "-o", "-t", pane, `cat >> '${raw}'`);
+    await tmux("send-keys", "-t", pane, "Enter");
+    let last: string[] = [];
+    await eventually(async () => {
+      last = await screen(pane);
+      return last.some((l) => l.startsWith("STRATA_EXIT="));
+    }, 120_000);
+    return { screen: last, raw: await readFile(raw, "utf8") };
+  } finally {
+    await tmux("kill-session", "-t", pane);
+  }
+}
+
+describe("unpacking and commit progress on a terminal (tmux)", () => {
+  /** A store holding a container that wrote 20 MB; its image is made of two layers. */
+  let cli: StrataCli;
+  /** The same two-layer image saved to an archive, to be loaded (not yet unpacked) elsewhere. */
+  let archive: string;
+  let layers: string[];
+  beforeAll(async () => {
+    cli = await createStrata({ driver: "vfs" });
+    await importSeedImage(cli, "seed");
+    await cli.ok(
+      ...["run", "--name", "writer", "seed"],
+      ...["sh", "-c", "head -c 20000000 /dev/urandom > /big"],
+    );
+    await cli.ok("commit", "writer", "two-layers");
+    archive = join(await makeTempDir("strata-progress-save-"), "two-layers.tar");
+    await cli.ok("save", "-o", archive, "two-layers");
+    const inspect = JSON.parse(await cli.ok("inspect", "two-layers"))[0];
+    expect(inspect.RootFS.Layers).toHaveLength(2);
+    // The layers are stored uncompressed: their blob digests are their diff IDs.
+    layers = inspect.RootFS.Layers.map(short);
+  });
+  afterAll(() => removeAllContainers(cli));
+
+  itAsRoot("create: each layer unpacked on first use has a line, drawn in place", async () => {
+    const fresh = await createStrata({ driver: "vfs" });
+    await fresh.ok("load", "-i", archive); // stored, not yet unpacked for vfs
+    const [base, top] = layers as [string, string];
+    const { screen: last, raw } = await recordPane("create", fresh, [
+      ...["create", "--name", "first", "two-layers"],
+    ]);
+    expect(last.slice(1)).toEqual([
+      `${base}: Extract complete`,
+      `${top}: Extract complete`,
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      "STRATA_EXIT=0",
+    ]);
+    // The big layer's line was drawn with a bar of the blob's size before it completed,
+    // and redrawn on the same line (cursor up, erase line) rather than appended.
+    expect(raw).toMatch(
+      new RegExp(
+        `\\x1b\\[1A\\x1b\\[2K\\r${top}: Extracting \\[[= >]+\\] +[0-9.]+[kM]?B/20(\\.[0-9]+)?MB\\r`,
+      ),
+    );
+    expect(raw).toContain(`\x1b[1A\x1b[2K\r${top}: Extract complete\r`);
+
+    // Both layers are unpacked now: a second container shows nothing.
+    const again = await recordPane("create2", fresh, ["create", "two-layers"]);
+    expect(again.screen.slice(1)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+      "STRATA_EXIT=0",
+    ]);
+    await removeAllContainers(fresh);
+    // Piped, a first use shows nothing either.
+    const other = await createStrata({ driver: "vfs" });
+    await other.ok("load", "-i", archive);
+    const piped = await other.run(["create", "two-layers"]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toBe("");
+    expect(piped.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    await removeAllContainers(other);
+  });
+
+  itAsRoot("commit: the layer's bytes counted on one line, erased when done", async () => {
+    const { screen: last, raw } = await recordPane("commit", cli, ["commit", "writer", "snap"]);
+    // The screen ends as docker's: the new image ID alone.
+    expect(last.slice(1)).toEqual([
+      expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      "STRATA_EXIT=0",
+    ]);
+    // Drawn (carriage return, erase line), then erased before the ID was printed.
+    const line = String.raw`\r\x1b\[2KCommitting layer +[0-9.]+[kMG]?B`;
+    expect(raw.match(new RegExp(line, "g"))?.length).toBeGreaterThan(0);
+    expect(raw).toMatch(new RegExp(String.raw`${line}\r\x1b\[2Ksha256:[0-9a-f]{64}\r\n`));
+    const piped = await cli.run(["commit", "writer", "snap2"]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toBe("");
+    expect(piped.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
   });
 });

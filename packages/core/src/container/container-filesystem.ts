@@ -99,6 +99,7 @@ export class ContainerFilesystem {
       desc = await this.withBase(rec, async (lower) =>
         this.differ.diff(lower, await this.snapshotter.mounts(containerKey(rec.id)), {
           mediaType: MediaTypes.DockerLayer,
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         }),
       );
     } finally {

@@ -77,7 +77,7 @@ export class ContainerService {
     };
     this.store.insert(rec);
     try {
-      const top = await this.images.unpacker.unpack(image.layers);
+      const top = await this.images.unpacker.unpack(image.layers, undefined, opts.onProgress);
       const initMounts = await this.snapshotter.prepare(initLayerKey(id), top);
       try {
         await this.mounts.withTempMount(initMounts, async (dir) => fillInitLayer(dir));

@@ -1,4 +1,5 @@
 import type { ContainerConfig } from "../image/image-types.js";
+import type { ProgressListener } from "../registry/progress.js";
 
 /**
  * Lifecycle status of a container, as docker names them. `paused` is never stored: it is
@@ -92,6 +93,8 @@ export interface CreateContainerOptions {
   network?: string;
   /** `--rm`. */
   autoRemove?: boolean;
+  /** Told of the image's layers being unpacked for the driver (see `LayerUnpacker.unpack`). */
+  onProgress?: ProgressListener;
 }
 
 /** What the `diff` of a container lists, one per line: `A /a`. */
@@ -112,6 +115,8 @@ export interface CommitOptions {
   pause?: boolean;
   /** `-c` Dockerfile instructions applied to the new config. */
   changes?: string[];
+  /** Told the bytes of layer tar written so far (see `DiffOptions.onProgress`). */
+  onProgress?: (bytes: number) => void;
 }
 
 /** The command line a container runs: entrypoint followed by cmd. */

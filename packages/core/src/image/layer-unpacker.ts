@@ -3,6 +3,7 @@ import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
 import { AlreadyExistsError, InvalidArgumentError, isErrorCode } from "../errors.js";
 import { type Db, MetadataStore } from "../metadata/metadata-store.js";
+import { type ProgressListener, shortDigest } from "../registry/progress.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { tempSnapshotKey, tempSnapshotOwner } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
@@ -39,16 +40,30 @@ export class LayerUnpacker {
 
   /**
    * Make sure every layer of the stack exists as a committed snapshot.
+   * @param onProgress told, for each layer that has to be unpacked (id: the blob's short
+   *   digest, as a pull shows it), `Extracting` with the blob's bytes read of its size,
+   *   then `Extract complete`; layers already unpacked are not reported.
    * @returns the chain ID of the top layer (the parent for a container), or undefined
    *   for an image with no layers.
    * @throws InvalidArgumentError when a layer's content does not match its diff ID.
    */
-  async unpack(layers: readonly LayerRecord[], signal?: AbortSignal): Promise<string | undefined> {
+  async unpack(
+    layers: readonly LayerRecord[],
+    signal?: AbortSignal,
+    onProgress?: ProgressListener,
+  ): Promise<string | undefined> {
     let parent: string | undefined;
     for (const layer of layers) {
       signal?.throwIfAborted();
       if (!(await this.exists(layer.chainId))) {
-        await this.applyLayer(layer, parent, signal);
+        const id = shortDigest(layer.blob.digest);
+        const total = layer.blob.size;
+        const progress = onProgress
+          ? (current: number) => onProgress({ id, status: "Extracting", current, total })
+          : undefined;
+        progress?.(0);
+        await this.applyLayer(layer, parent, signal, progress);
+        onProgress?.({ id, status: "Extract complete" });
       }
       this.meta.write((db) =>
         db
@@ -74,13 +89,17 @@ export class LayerUnpacker {
     layer: LayerRecord,
     parent: string | undefined,
     signal?: AbortSignal,
+    onProgress?: (bytes: number) => void,
   ): Promise<void> {
     const key = tempSnapshotKey("extract", layer.chainId);
     const mounts = await this.snapshotter.prepare(key, parent, {
       labels: { "io.strata.unpack": layer.chainId },
     });
     try {
-      const applied = await this.differ.apply(layer.blob, mounts, signal ? { signal } : {});
+      const applied = await this.differ.apply(layer.blob, mounts, {
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      });
       crashPoint("mid-unpack");
       if (applied.digest !== layer.diffId) {
         throw new InvalidArgumentError(

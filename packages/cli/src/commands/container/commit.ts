@@ -14,7 +14,8 @@ export class ContainerCommitCommand extends ContainerCommand {
       pass: walk, tar, hash, store), with the container's configuration, \`-c\`
       instructions applied to it, and a history entry carrying \`-m\` and \`-a\`. A running
       container is paused while its layer is written unless \`-p=false\`. Prints the new
-      image's ID.
+      image's ID. On a terminal, the layer's size so far is shown (on stderr) while it is
+      written.
     `,
     examples: [
       ["Commit a container as a new image", '$0 commit -m "added files" -a "me" c1 newimage'],
@@ -43,13 +44,25 @@ export class ContainerCommitCommand extends ContainerCommand {
         : parseBool("--pause", String(this.pause));
     const core = await this.core();
     const { rec, di } = await this.find(this.container);
-    const image = await di.resolve(core.ContainerFilesystem).commit(rec, {
-      pause,
-      changes: this.changes,
-      ...(this.reference !== undefined ? { reference: this.reference } : {}),
-      ...(this.message !== undefined ? { message: this.message } : {}),
-      ...(this.author !== undefined ? { author: this.author } : {}),
-    });
+    // On a terminal, a line counting the layer's bytes while it is written (on stderr, and
+    // erased when done: what commit prints stays docker's, the new image ID alone).
+    const stderr = this.context.stderr as NodeJS.WriteStream;
+    let progress: import("../../format/byte-progress.js").ByteProgress | undefined;
+    if (stderr.isTTY) {
+      const { ByteProgress } = await import("../../format/byte-progress.js");
+      progress = new ByteProgress(stderr, { label: "Committing layer", transient: true });
+    }
+    const image = await di
+      .resolve(core.ContainerFilesystem)
+      .commit(rec, {
+        pause,
+        changes: this.changes,
+        ...(progress ? { onProgress: (n: number) => progress.update(n) } : {}),
+        ...(this.reference !== undefined ? { reference: this.reference } : {}),
+        ...(this.message !== undefined ? { message: this.message } : {}),
+        ...(this.author !== undefined ? { author: this.author } : {}),
+      })
+      .finally(() => progress?.done());
     this.print(`${image.id}\n`);
     return 0;
   }

@@ -39,6 +39,9 @@ export abstract class CreateFlagsCommand extends ContainerCommand {
   pull = Option.String("--pull", "missing", {
     description: 'Pull image before running ("always", "missing", "never")',
   });
+  quiet = Option.Boolean("-q,--quiet", false, {
+    description: "Suppress the pull output (and the unpacking progress)",
+  });
   image = Option.String({ name: "IMAGE" });
   args = Option.Proxy({ name: "COMMAND" });
 
@@ -97,16 +100,19 @@ export abstract class CreateFlagsCommand extends ContainerCommand {
           },
         );
       if (present) return;
-      stderr.write(`Unable to find image '${core.familiarString(ref)}' locally\n`);
+      if (!this.quiet) stderr.write(`Unable to find image '${core.familiarString(ref)}' locally\n`);
     }
     const { ProgressBoard } = await import("../../format/progress-board.js");
     const board = new ProgressBoard(stderr, (stderr as NodeJS.WriteStream).isTTY === true);
+    const show = (e: import("@strata/core").ProgressEvent) => {
+      if (!this.quiet) board.write(e);
+    };
     const client = di.resolve(core.RegistryClient);
     try {
-      const r = await di.resolve(core.ImagePuller).pull(ref, { onProgress: (e) => board.write(e) });
-      board.write({ status: `Digest: ${r.digest}` });
+      const r = await di.resolve(core.ImagePuller).pull(ref, { onProgress: show });
+      show({ status: `Digest: ${r.digest}` });
       const shown = core.familiarString(r.reference);
-      board.write({
+      show({
         status: r.upToDate
           ? `Status: Image is up to date for ${shown}`
           : `Status: Downloaded newer image for ${shown}`,
@@ -136,6 +142,14 @@ export abstract class CreateFlagsCommand extends ContainerCommand {
     if (this.user !== undefined) opts.user = this.user;
     if (this.hostname !== undefined) opts.hostname = this.hostname;
     if (this.network !== undefined) opts.network = this.network;
+    // Unpacking the image for this driver (its first use here) shows per-layer progress on
+    // a terminal, as a pull's extraction does in docker; nothing when piped or with -q.
+    const stderr = this.context.stderr as NodeJS.WriteStream;
+    if (stderr.isTTY && !this.quiet) {
+      const { ProgressBoard } = await import("../../format/progress-board.js");
+      const board = new ProgressBoard(stderr, true);
+      opts.onProgress = (e) => board.write(e);
+    }
     const rec = await di.resolve(core.ContainerService).create(opts);
     return { rec, di };
   }
