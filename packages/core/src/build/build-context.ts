@@ -11,6 +11,8 @@ export interface SourceEntry {
   rel: string;
   abs: string;
   stat: fs.Stats;
+  /** The name the user wrote (a symlink's own name, not its target's), when it differs. */
+  name?: string;
 }
 
 /**
@@ -57,7 +59,8 @@ export class SourceTree {
     const abs = resolveInRoot(this.root, clean);
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st) throw notFound(word);
-    return [{ rel: path.relative(this.root, abs).split(path.sep).join("/"), abs, stat: st }];
+    const rel = path.relative(this.root, abs).split(path.sep).join("/");
+    return [{ rel, abs, stat: st, name: path.posix.basename(clean) || path.posix.basename(rel) }];
   }
 
   /**

@@ -105,6 +105,8 @@ export class BuildWorkspace {
       opts.onCreated?.(rec);
       const code = await this.runner.run(rec.id, {
         attach: { stdin: false, stdout: opts.out, stderr: opts.out },
+        // Ctrl-C reaches the command, whose failure then ends the build and cleans up.
+        forwardSignals: true,
       });
       if (code !== 0) return { code, containerId: rec.id };
       const key = `build-view-${randomBytes(8).toString("hex")}`;

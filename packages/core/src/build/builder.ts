@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
 import type { ContainerRecord } from "../container/container-types.js";
@@ -398,7 +397,7 @@ export class Builder {
     if (!fromFlag) return go(run.context, "");
     const from = run.expander.processWord(fromFlag.value ?? "", env);
     const src = await this.sourceImage(run, from);
-    if (!src) return go(new SourceTree(emptyDir()), "scratch");
+    if (!src) return this.workspace.view([], (rootfs) => go(new SourceTree(rootfs), "scratch"));
     return this.workspace.view(src.layers, (rootfs) => go(new SourceTree(rootfs), src.id));
   }
 
@@ -500,13 +499,6 @@ async function makeWorkdir(rootfs: string, dir: string): Promise<void> {
   new TreeGuard(rootfs).parents(`${rel}/x`, true);
   const st = fs.lstatSync(abs, { throwIfNoEntry: false });
   if (!st) fs.mkdirSync(abs, 0o755);
-}
-
-let emptyDirPath: string | undefined;
-/** An empty directory: what `COPY --from` a stage that made no image reads. */
-function emptyDir(): string {
-  emptyDirPath ??= fs.mkdtempSync(path.join(os.tmpdir(), "strata-empty-"));
-  return emptyDirPath;
 }
 
 /** The config a `FROM scratch` stage starts from. */

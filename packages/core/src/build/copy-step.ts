@@ -183,7 +183,7 @@ export class CopyPlan {
         destIsDir ||
         destPath === "/" ||
         fs.statSync(existingDir, { throwIfNoEntry: false })?.isDirectory();
-      const name = s.name ?? path.posix.basename(s.entry.rel);
+      const name = s.name ?? s.entry.name ?? path.posix.basename(s.entry.rel);
       const target = intoDir
         ? path.join(existingDir, name)
         : path.join(
