@@ -25,10 +25,10 @@ export function goTrimLeft(s: string): string {
 }
 
 function goTrimRight(s: string): string {
-  const chars = Array.from(s);
-  let end = chars.length;
-  while (end > 0 && isGoSpace(chars[end - 1]!)) end--;
-  return chars.slice(0, end).join("");
+  // Every Go space is in the BMP, so checking UTF-16 units from the end is exact.
+  let end = s.length;
+  while (end > 0 && isGoSpace(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }
 
 /** Splits at runs of blanks, at most `limit` parts (Go's `regexp.Split(s, n)`), empty for "". */

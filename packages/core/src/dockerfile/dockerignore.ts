@@ -81,15 +81,16 @@ export function createIgnoreMatcher(patterns: readonly string[]): IgnoreMatcher 
   const matches = (relPath: string): boolean => {
     const file = cleanRelative(relPath);
     if (file === ".") return false;
-    const parents = file.split("/").slice(0, -1);
+    // The parent directories, shortest first: "a", "a/b" for "a/b/c".
+    const parents: string[] = [];
+    for (let i = file.indexOf("/"); i >= 0; i = file.indexOf("/", i + 1)) {
+      parents.push(file.slice(0, i));
+    }
     let matched = false;
     for (const pattern of compiled) {
       // An include can only flip an unmatched path, an exception only a matched one.
       if (pattern.exclusion !== matched) continue;
-      let hit = pattern.test(file);
-      for (let i = 1; !hit && i <= parents.length; i++) {
-        hit = pattern.test(parents.slice(0, i).join("/"));
-      }
+      const hit = pattern.test(file) || parents.some((parent) => pattern.test(parent));
       if (hit) matched = !pattern.exclusion;
     }
     return matched;
