@@ -2,6 +2,7 @@ import type { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
 import { assertDigest, isDigest } from "../content/digest.js";
 import { InvalidArgumentError } from "../errors.js";
+import { parseImageConfig } from "../image/image-documents.js";
 import type { ImageConfig, ImageManifest } from "../image/image-types.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
 import type { Reference } from "../image/reference.js";
@@ -361,8 +362,9 @@ function checkManifest(doc: unknown, digest: string): ImageManifest {
   return m;
 }
 
-/** Parse a config far enough to trust its `rootfs.diff_ids`. */
+/** Parse a config (fields of the types docker gives them) and trust its `rootfs.diff_ids`. */
 function checkConfig(bytes: Buffer, what: string): string[] {
+  parseImageConfig(bytes, `config "${what}"`);
   const config = parseJson<ImageConfig>(bytes, `config "${what}"`);
   const ids = config?.rootfs?.diff_ids;
   if (!Array.isArray(ids) || ids.some((d) => typeof d !== "string" || !isDigest(d))) {

@@ -109,7 +109,15 @@ function readConfig(file: string): AuthConfigFile | undefined {
     return undefined;
   }
   try {
-    return JSON.parse(text) as AuthConfigFile;
+    const config = JSON.parse(text) as unknown;
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+      throw new Error("not a JSON object");
+    }
+    const auths = (config as AuthConfigFile).auths;
+    if (auths !== undefined && (typeof auths !== "object" || Array.isArray(auths))) {
+      throw new Error('"auths" is not an object');
+    }
+    return config as AuthConfigFile;
   } catch (err) {
     throw new InvalidArgumentError(`credentials file "${file}": ${(err as Error).message}`, {
       cause: err,
@@ -132,10 +140,12 @@ function decode(entry: {
   username?: string;
   password?: string;
 }): Credentials | undefined {
-  if (entry.username && entry.password !== undefined) {
+  // A hand-edited file may hold anything: an entry of the wrong shape holds no credentials.
+  if (typeof entry !== "object" || entry === null) return undefined;
+  if (typeof entry.username === "string" && entry.username && typeof entry.password === "string") {
     return { username: entry.username, password: entry.password };
   }
-  if (!entry.auth) return undefined;
+  if (typeof entry.auth !== "string" || !entry.auth) return undefined;
   const text = Buffer.from(entry.auth, "base64").toString("utf8");
   const colon = text.indexOf(":");
   if (colon <= 0) return undefined;

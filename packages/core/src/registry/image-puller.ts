@@ -9,8 +9,9 @@ import {
   NotFoundError,
   NotSupportedError,
 } from "../errors.js";
+import { parseImageConfig, parseImageIndex, parseImageManifest } from "../image/image-documents.js";
 import { ImageStore } from "../image/image-store.js";
-import type { ImageConfig, ImageManifest, ImageRecord } from "../image/image-types.js";
+import type { ImageConfig, ImageRecord } from "../image/image-types.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
 import {
   familiarName,
@@ -31,6 +32,9 @@ import { mapLimit, type ProgressListener, shortDigest } from "./progress.js";
 import { RegistryClient } from "./registry-client.js";
 import { RegistryMetadata } from "./registry-metadata.js";
 import type { FetchedManifest, RemoteRepository } from "./remote-repository.js";
+
+/** Largest image config a pull accepts (8 MiB, as the largest JSON file `load` reads). */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 /** Options of {@link ImagePuller.pull}. */
 export interface PullOptions {
@@ -115,8 +119,8 @@ export class ImagePuller {
     let manifest = top;
     const indexBlobs: string[] = [];
     if (isIndex(top)) {
-      const index = JSON.parse(top.bytes.toString("utf8")) as { manifests?: Descriptor[] };
-      const entry = selectManifest(index.manifests ?? [], want);
+      const index = parseImageIndex(top.bytes, `manifest list ${top.digest}`);
+      const entry = selectManifest(index.manifests, want);
       if (!entry) {
         throw new NotFoundError(
           `no matching manifest for ${platformString(want)} in the manifest list entries`,
@@ -128,12 +132,14 @@ export class ImagePuller {
           `manifest ${entry.digest}: nested image indexes are not supported`,
         );
       }
-      await this.content.put(top.bytes, { digest: top.digest });
       indexBlobs.push(top.digest);
     }
-    const parsed = parseManifest(manifest);
-    const configBytes = await this.configBytes(repo, parsed.config, opts.signal);
-    const config = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
+    const parsed = parseImageManifest(
+      manifest.bytes,
+      manifest.mediaType,
+      `manifest ${manifest.digest}`,
+    );
+    const { bytes: configBytes, config } = await this.configBytes(repo, parsed.config, opts.signal);
     if (opts.platform && !isIndex(top) && !platformMatches(config, want)) {
       throw new NotFoundError(
         `image with reference ${familiarString(tagged)} was found but does not match the specified platform: wanted ${platformString(want)}, actual: ${platformString(config)}`,
@@ -166,6 +172,9 @@ export class ImagePuller {
         return { diffId: diffIds[i]!, blob: desc, size: await layerSizeHint(this.content, desc) };
       }),
     );
+    // The index is stored only now (addImage stores config and manifest): a pull refused on
+    // the way leaves none of its documents behind, only the layers that completed.
+    if (isIndex(top)) await this.content.put(top.bytes, { digest: top.digest });
     const image = await this.images.addImage({
       config: configBytes,
       layers,
@@ -235,18 +244,24 @@ export class ImagePuller {
     return repo.getManifest(reference, signal);
   }
 
+  /** The config blob, checked: from the store when it is there, else fetched (not stored). */
   private async configBytes(
     repo: RemoteRepository,
     desc: Descriptor,
     signal?: AbortSignal,
-  ): Promise<Buffer> {
+  ): Promise<{ bytes: Buffer; config: ImageConfig }> {
+    const what = `image config ${desc.digest}`;
     if (await this.content.has(desc.digest)) {
       const local = await this.content.readVerified(desc.digest).catch(() => undefined);
-      if (local) return local;
+      if (local) return { bytes: local, config: parseImageConfig(local, what) };
+    }
+    if (desc.size > MAX_CONFIG_BYTES) {
+      throw new InvalidArgumentError(
+        `${what}: ${desc.size} bytes is larger than the ${MAX_CONFIG_BYTES} bytes a config may have`,
+      );
     }
     const bytes = await repo.getBlob(desc, signal);
-    await this.content.put(bytes, { digest: desc.digest, size: desc.size });
-    return bytes;
+    return { bytes, config: parseImageConfig(bytes, what) };
   }
 
   /**
@@ -348,23 +363,6 @@ export class ImagePuller {
 
 function isIndex(m: FetchedManifest): boolean {
   return m.mediaType === MediaTypes.OciIndex || m.mediaType === MediaTypes.DockerManifestList;
-}
-
-function parseManifest(m: FetchedManifest): ImageManifest {
-  const json = JSON.parse(m.bytes.toString("utf8")) as {
-    schemaVersion?: number;
-    config?: Descriptor;
-    layers?: Descriptor[];
-  };
-  if (json.schemaVersion === 1 || /distribution\.manifest\.v1/.test(m.mediaType)) {
-    throw new NotSupportedError(
-      "support for Docker Image Format v1 and Docker Image manifest version 2, schema 1 has been removed",
-    );
-  }
-  if (!json.config || !Array.isArray(json.layers)) {
-    throw new InvalidArgumentError(`manifest ${m.digest}: not an image manifest (${m.mediaType})`);
-  }
-  return json as ImageManifest;
 }
 
 /** docker's wording for a reference the registry does not have or will not give. */
