@@ -204,7 +204,9 @@ export async function loadDriverPlugin(
   base: string,
   origin: DriverPlugin["origin"],
 ): Promise<DriverPlugin> {
-  const location = await locatePackage(spec, base);
+  // The real path: what the store remembers must outlive a symlink (npm link, a project's
+  // node_modules) that pointed at it.
+  const location = await fs.realpath(await locatePackage(spec, base));
   let entry = location;
   let packageName = spec;
   if (await isDir(location)) {
