@@ -5,7 +5,7 @@ import { inject, injectable } from "tsyringe";
 import type { ContainerRecord } from "../container/container-types.js";
 import { resolveInRoot } from "../container/rootfs-lookup.js";
 import { TreeGuard } from "../diff/tree-guard.js";
-import { parseDockerfile } from "../dockerfile/dockerfile-parser.js";
+import { instructionCreatesLayer, parseDockerfile } from "../dockerfile/dockerfile-parser.js";
 import type {
   BuildStage,
   CopyInstruction,
@@ -193,14 +193,11 @@ export class Builder {
       else if (from.toLowerCase() !== "scratch") {
         base = (await this.images.resolve(from).catch(() => undefined))?.layers.length ?? 0;
       }
-      const own = stage.instructions.filter(
-        (i) => i.keyword === "RUN" || i.keyword === "COPY" || i.keyword === "ADD",
-      ).length;
+      const own = stage.instructions.filter(instructionCreatesLayer).length;
       const total = base + own;
       if (total > MAX_IMAGE_LAYERS) {
-        const line = stage.instructions.filter(
-          (i) => i.keyword === "RUN" || i.keyword === "COPY" || i.keyword === "ADD",
-        )[MAX_IMAGE_LAYERS - base]?.line;
+        const line =
+          stage.instructions.filter(instructionCreatesLayer)[MAX_IMAGE_LAYERS - base]?.line;
         throw new InvalidArgumentError(
           `the Dockerfile would make an image of ${total} layers (${base} from its base, ${own} from its RUN, COPY and ADD instructions), more than the maximum of ${MAX_IMAGE_LAYERS}${line ? `; the ${MAX_IMAGE_LAYERS + 1}th layer is made at line ${line}` : ""}`,
         );
