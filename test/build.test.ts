@@ -13,7 +13,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { busyboxTar, itAsRoot, removeAllContainers } from "./helpers/containers.js";
+import {
+  busyboxTar,
+  importSeedImage,
+  itAsRoot,
+  removeAllContainers,
+} from "./helpers/containers.js";
+import { registryCli, startRegistry } from "./helpers/registry.js";
 import {
   cleanupTempDirs,
   createStrata,
@@ -399,6 +405,26 @@ describe("strata build", () => {
     } finally {
       await removeAllContainers(ov);
       expect(await mountsUnder(ov.root)).toEqual([]);
+    }
+  });
+
+  itAsRoot("pulls a FROM image the store lacks from its registry, as docker does", async () => {
+    const registry = await startRegistry(await makeTempDir());
+    const fresh = await createStrata({ driver: "vfs" });
+    try {
+      const reg = registryCli(fresh, await makeTempDir());
+      const image = `${registry.address}/library/seed:latest`;
+      await importSeedImage(fresh, image);
+      await reg.ok(["push", "-q", image]);
+      await reg.ok(["rmi", image]);
+      const ctx = await context({ Dockerfile: `FROM ${image}\nRUN echo $HOSTNAME > /h\n` });
+      const r = await reg.run(["build", "-t", "pulled", ctx]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Status: Downloaded newer image for ${image}\n`);
+      expect(await fresh.ok("run", "--rm", "pulled", "cat", "/h")).toBe("shiyanlou\n");
+    } finally {
+      await removeAllContainers(fresh);
+      await registry.stop();
     }
   });
 });
