@@ -125,6 +125,11 @@ function detail(checker, sym) {
   return lines;
 }
 
+/** `text` as inline code (double backticks when it holds one, as template literal types do). */
+function code(text) {
+  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
+}
+
 /** Render the report from the built declaration files. */
 export function renderReport() {
   const program = ts.createProgram(
@@ -169,16 +174,25 @@ export function renderReport() {
         : "";
       const head = `${kindsOf(sym).join(" + ")} ${exp.name}${typeOnly}`;
       if (CONTRACT.some((re) => re.test(rel))) {
-        contract.push(`- \`${head}\` — ${rel}`, ...detail(checker, sym).map((l) => `    ${l}`));
+        contract.push(
+          `- ${code(head)} — ${rel}`,
+          ...detail(checker, sym).map((l) => `  - ${code(l.trim())}`),
+        );
       } else {
-        rest.push(`- \`${head}\``);
+        rest.push(`- ${code(head)}`);
       }
     }
     out.push("", `## ${name}`, "");
     if (contract.length > 0) out.push("### Driver contract", "", ...contract, "");
     if (rest.length > 0) out.push("### Other exports", "", ...rest, "");
   }
-  return `${out.join("\n").replace(/\n+$/, "")}\n`;
+  const text = out
+    .join("\n")
+    // A type out of scope where it is used prints as import("<absolute path>").Name.
+    .replace(/import\("[^"]*"\)\./g, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .replace(/\n+$/, "");
+  return `${text}\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
