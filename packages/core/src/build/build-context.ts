@@ -95,7 +95,7 @@ export class SourceTree {
       const st = e.stat;
       let extra = "";
       if (st.isSymbolicLink()) extra = fs.readlinkSync(e.abs);
-      else if (st.isFile()) extra = fileDigest(e.abs);
+      else if (st.isFile()) extra = fileDigest(e.abs, st.size);
       h.update(`${name}\0${st.mode.toString(8)}\0${st.isFile() ? st.size : 0}\0${extra}\n`);
     }
     return h.digest("hex");
@@ -114,15 +114,19 @@ export class SourceTree {
   }
 }
 
-function fileDigest(file: string): string {
+/** A read buffer shared by every large file hashed (hashing is synchronous). */
+let readBuffer: Buffer | undefined;
+
+function fileDigest(file: string, size: number): string {
   const h = createHash("sha256");
+  if (size <= 1 << 20) return h.update(fs.readFileSync(file)).digest("hex");
+  readBuffer ??= Buffer.allocUnsafe(1 << 20);
   const fd = fs.openSync(file, "r");
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      const n = fs.readSync(fd, readBuffer, 0, readBuffer.length, null);
       if (n === 0) break;
-      h.update(buf.subarray(0, n));
+      h.update(readBuffer.subarray(0, n));
     }
   } finally {
     fs.closeSync(fd);
