@@ -75,7 +75,7 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     if (format[i] === "*") {
       i++;
       const w = args[argNum++];
-      if (kindOf(w) === "int") {
+      if (kindOf(w) === "int" && !tooLarge(numberValue(w))) {
         spec.width = numberValue(w);
         if (spec.width < 0) {
           spec.minus = true;
@@ -85,7 +85,8 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     } else {
       const m = /^\d+/.exec(format.slice(i));
       if (m) {
-        spec.width = Number(m[0]);
+        // Go's parsenum: a width over a million is dropped (its digits still consumed).
+        if (!tooLarge(Number(m[0]))) spec.width = Number(m[0]);
         i += m[0].length;
       }
     }
@@ -95,11 +96,12 @@ export function sprintf(format: string, args: readonly unknown[]): string {
       if (format[i] === "*") {
         i++;
         const p = args[argNum++];
-        if (kindOf(p) === "int" && numberValue(p) >= 0) spec.prec = numberValue(p);
-        else out += "%!(BADPREC)";
+        if (kindOf(p) === "int" && numberValue(p) >= 0 && !tooLarge(numberValue(p))) {
+          spec.prec = numberValue(p);
+        } else out += "%!(BADPREC)";
       } else {
         const m = /^\d+/.exec(format.slice(i));
-        spec.prec = m ? Number(m[0]) : 0;
+        spec.prec = m && !tooLarge(Number(m[0])) ? Number(m[0]) : 0;
         i += m ? m[0].length : 0;
       }
     }
@@ -186,6 +188,11 @@ export function formatArg(arg: unknown, verb: string, spec: Spec, depth: number)
 
 function badVerb(verb: string, arg: unknown): string {
   return `%!${verb}(${typeName(arg)}=${formatArg(arg, "v", PLAIN, 0)})`;
+}
+
+/** Go's `fmt.tooLarge`: widths and precisions beyond a million are refused. */
+function tooLarge(n: number): boolean {
+  return n > 1e6 || n < -1e6;
 }
 
 /** Pad `s` to the width with spaces (or zeros after the sign, for numbers). */

@@ -277,13 +277,22 @@ export const BUILTINS: FuncMap = {
   },
 };
 
+/** Go's `strings.Repeat(" ", n)`, failing as its panics do (the call's error in a template). */
+function spaces(n: number): string {
+  if (n < 0) fail("strings: negative Repeat count");
+  // Go would try to allocate; a string this long is an attack on memory, not a layout.
+  if (n > 1 << 24) fail("strings: Repeat output length overflow");
+  return " ".repeat(n);
+}
+
 /** docker/cli's `templates.basicFunctions`. */
 export const DOCKER_FUNCS: FuncMap = {
   json: { params: ["any"], fn: (v) => goJson(v) },
   split: { params: ["string", "string"], fn: (s, sep) => split(str(s), str(sep)) },
   join: {
     params: ["[]string", "string"],
-    fn: (a, sep) => (a instanceof GoNil ? "" : (a as string[]).join(str(sep))),
+    // A nil slice (untyped nil, a missing value) joins to "", as strings.Join(nil, sep).
+    fn: (a, sep) => (a instanceof GoNil || a == null ? "" : (a as string[]).join(str(sep))),
   },
   title: { params: ["string"], fn: (s) => title(str(s)) },
   lower: { params: ["string"], fn: (s) => str(s).toLowerCase() },
@@ -291,7 +300,7 @@ export const DOCKER_FUNCS: FuncMap = {
   pad: {
     params: ["string", "int", "int"],
     fn: (s, pre, post) =>
-      str(s) === "" ? "" : " ".repeat(numberValue(pre)) + str(s) + " ".repeat(numberValue(post)),
+      str(s) === "" ? "" : spaces(numberValue(pre)) + str(s) + spaces(numberValue(post)),
   },
   truncate: {
     params: ["string", "int"],

@@ -114,12 +114,15 @@ export function fullName(ref: Reference): string {
   return `${ref.domain}/${ref.path}`;
 }
 
-/** Repository name as docker shows it: `busybox`, `user/app`, `localhost:5000/a/b`. */
+/**
+ * Repository name as docker shows it: `busybox`, `user/app`, `localhost:5000/a/b`. As
+ * docker's `familiarizeName`, `library/` goes only from a one-component official name
+ * (`docker.io/library/a/b` stays `library/a/b`: `a/b` would name another repository).
+ */
 export function familiarName(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return fullName(ref);
-  return ref.path.startsWith(OFFICIAL_REPO_PREFIX)
-    ? ref.path.slice(OFFICIAL_REPO_PREFIX.length)
-    : ref.path;
+  const rest = ref.path.slice(OFFICIAL_REPO_PREFIX.length);
+  return ref.path.startsWith(OFFICIAL_REPO_PREFIX) && !rest.includes("/") ? rest : ref.path;
 }
 
 function suffix(ref: Reference): string {
