@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
+import { parseNetwork } from "../container/container-config.js";
 import type { ContainerRecord } from "../container/container-types.js";
 import { resolveInRoot } from "../container/rootfs-lookup.js";
 import { TreeGuard } from "../diff/tree-guard.js";
@@ -96,6 +97,7 @@ export class Builder {
    * @throws NotFoundError for a missing base image or COPY source.
    */
   async build(dockerfile: Dockerfile, opts: BuildOptions): Promise<BuildResult> {
+    parseNetwork(opts.network); // a network strata lacks fails before any step runs
     const expander = createShellWordExpander(dockerfile.directives.escape);
     const buildArgs = { ...(opts.buildArgs ?? {}) };
     const tags = (opts.tags ?? []).map((t) => parseTagTarget(t));
