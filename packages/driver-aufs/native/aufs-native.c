@@ -23,8 +23,9 @@
  * It also sets flag_nullpath_ok (the data path needs no path) and flag_utime_omit_ok.
  *
  * Files: fuse-hooks.c (fuse_new, the wrapped operations, the data path, the reply hooks),
- * kernel-caches.c (aliases, shown inode numbers, passthrough directories), this file (the
- * functions JavaScript calls).
+ * kernel-caches.c (aliases, shown inode numbers, passthrough directories), passthrough.c
+ * (FUSE passthrough of open files' data, Linux 6.9+), this file (the functions JavaScript
+ * calls).
  */
 #include "aufs-native.h"
 

@@ -44,4 +44,11 @@ void pdir_forget(const char *path, int tree);
 int pdir_find(const char *dir, size_t n, char *out, size_t outsz);
 int pdir_path(const char *p, char *out, size_t outsz, const char **name);
 
+/* passthrough.c: FUSE passthrough of open files' data (Linux 6.9+). */
+extern int pt_enabled;
+int pt_reply_open(fuse_req_t req, const struct fuse_file_info *f,
+                  int (*real)(fuse_req_t, const struct fuse_file_info *));
+void pt_created(uint64_t nodeid, const struct fuse_file_info *f);
+void pt_released(int fd);
+
 #endif

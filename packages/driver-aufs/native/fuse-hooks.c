@@ -99,6 +99,7 @@ AUFS_EXPORT int fuse_reply_create(fuse_req_t req, const struct fuse_entry_param 
   static reply_create_fn real = NULL;
   if (!real) real = (reply_create_fn)dlvsym(RTLD_NEXT, "fuse_reply_create", "FUSE_2.5");
   alias_record(e);
+  pt_created(e ? e->ino : 0, f);
   return real(req, e, f);
 }
 
@@ -164,7 +165,10 @@ static int w_flush(const char *p, struct fuse_file_info *fi) {
 
 static int w_release(const char *p, struct fuse_file_info *fi) {
   (void)p;
-  if (fi && fi->fh > 0) close((int)fi->fh);
+  if (fi && fi->fh > 0) {
+    pt_released((int)fi->fh);
+    close((int)fi->fh);
+  }
   return 0;
 }
 
@@ -250,7 +254,7 @@ typedef int (*reply_open_fn)(fuse_req_t, const struct fuse_file_info *);
 AUFS_EXPORT int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *f) {
   static reply_open_fn real = NULL;
   if (!real) real = (reply_open_fn)dlvsym(RTLD_NEXT, "fuse_reply_open", "FUSE_2.5");
-  if (!opening_dir) return real(req, f);
+  if (!opening_dir) return pt_reply_open(req, f, real);
   opening_dir = 0;
   struct fuse_open_out arg;
   memset(&arg, 0, sizeof arg);
