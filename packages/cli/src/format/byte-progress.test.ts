@@ -74,6 +74,19 @@ describe("ByteProgress", () => {
     expect(p.text()).toBe("");
   });
 
+  it("tracks a stream's bytes and finishes at its end", async () => {
+    const s = sink();
+    const p = new ByteProgress(s.out, { label: LABEL, tty: false });
+    async function* source() {
+      yield Buffer.alloc(1500);
+      yield new Uint8Array(548);
+    }
+    const seen: number[] = [];
+    for await (const chunk of p.track(source())) seen.push(chunk.length);
+    expect(seen).toEqual([1500, 548]);
+    expect(s.text()).toBe(`${LABEL}  2.048kB\n`);
+  });
+
   it("shows nothing with quiet", () => {
     const s = sink();
     const p = new ByteProgress(s.out, { label: LABEL, tty: true, quiet: true });

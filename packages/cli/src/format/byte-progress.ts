@@ -45,6 +45,7 @@ const REDRAW_MS = 100;
  *   // …
  * }
  * sending.done(); // "Sending build context to Docker daemon  45.62MB\n"
+ * // or, for a context read from a stream: `readAll(sending.track(stdin))`
  * ```
  */
 export class ByteProgress {
@@ -71,6 +72,20 @@ export class ByteProgress {
     if (now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
     this.draw();
+  }
+
+  /**
+   * Pass `source` through, counting its bytes (`update`), and call {@link done} once it is
+   * read to its end: `await readAll(progress.track(stdin))`.
+   */
+  async *track<T extends Uint8Array>(source: AsyncIterable<T>): AsyncGenerator<T> {
+    let bytes = this.bytes;
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      this.update(bytes, this.total);
+      yield chunk;
+    }
+    this.done();
   }
 
   /** Show the final count and end the line (see the class comment). Idempotent. */
