@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
 import { containerKey, initLayerName } from "../container/container-layout.js";
@@ -14,6 +13,7 @@ import { MediaTypes } from "../image/media-types.js";
 import type { Mount } from "../mount/mount.js";
 import { MountManager } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { tempSnapshotKey } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
 
 /** A layer a build step wrote: its blob and what the image store needs. */
@@ -64,7 +64,7 @@ export class BuildWorkspace {
     fn: (rootfs: string) => Promise<void>,
   ): Promise<StepLayer | undefined> {
     const parent = layers.length > 0 ? await this.unpacker.unpack(layers) : undefined;
-    const key = `build-${randomBytes(8).toString("hex")}`;
+    const key = tempSnapshotKey("extract", "build step");
     const upper = await this.snapshotter.prepare(key, parent);
     try {
       await this.mounts.withTempMount(upper, fn);
@@ -77,7 +77,7 @@ export class BuildWorkspace {
   /** Run `fn` with a read-only view of the image made of `layers` (`COPY --from`). */
   async view<T>(layers: readonly LayerRecord[], fn: (rootfs: string) => Promise<T>): Promise<T> {
     const parent = layers.length > 0 ? await this.unpacker.unpack(layers) : undefined;
-    const key = `build-view-${randomBytes(8).toString("hex")}`;
+    const key = tempSnapshotKey("view", "build step");
     const mounts = await this.snapshotter.view(key, parent);
     try {
       return await this.mounts.withTempMount(mounts, fn);
@@ -109,7 +109,7 @@ export class BuildWorkspace {
         forwardSignals: true,
       });
       if (code !== 0) return { code, containerId: rec.id };
-      const key = `build-view-${randomBytes(8).toString("hex")}`;
+      const key = tempSnapshotKey("view", "build step");
       const lower = await this.snapshotter.view(key, initLayerName(rec.id));
       try {
         const upper = await this.snapshotter.mounts(containerKey(rec.id));
@@ -127,7 +127,7 @@ export class BuildWorkspace {
     parent: string | undefined,
     upper: Mount[],
   ): Promise<StepLayer | undefined> {
-    const key = `build-view-${randomBytes(8).toString("hex")}`;
+    const key = tempSnapshotKey("view", "build step");
     const lower = await this.snapshotter.view(key, parent);
     try {
       return await this.diffMounts(lower, upper);
