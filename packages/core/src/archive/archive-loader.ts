@@ -187,6 +187,8 @@ async function layerFacts(
  * in the store before), false when the store already had it.
  */
 async function publish(content: ContentStore, file: ArchiveFile): Promise<boolean> {
+  // Leased first, then looked for: a concurrent rmi cannot take it away in between.
+  content.lease(file.digest);
   if (file.kind === "present") return false;
   if (await content.has(file.digest)) {
     if (file.kind === "spooled") await file.writer.abort();

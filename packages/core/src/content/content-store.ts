@@ -124,6 +124,9 @@ export class ContentWriter {
     await this.fh.close();
     const final = this.store.blobPath(digest);
     await fs.mkdir(path.dirname(final), { recursive: true });
+    // Leased before it becomes visible: a concurrent rmi that finds it unreferenced leaves it
+    // alone until this process has recorded it (or died).
+    this.store.lease(digest);
     crashPoint("ingest-before-rename");
     await fs.rename(this.tmpPath, final);
     return { digest, size: this.written };
@@ -241,6 +244,43 @@ export class ContentStore {
     return this.ingest([data], expected);
   }
 
+  /**
+   * Protect blob `digest` from removal by other processes until {@link release} (or this
+   * process's death): `<content>/leases/<pid>/<hex>`. Writers lease every blob they commit;
+   * a process that reuses a stored blob leases it before checking that it is there.
+   */
+  lease(digest: string): void {
+    const dir = path.join(this.dir, "leases", String(process.pid));
+    fsSync.mkdirSync(dir, { recursive: true });
+    fsSync.writeFileSync(path.join(dir, digestHex(digest)), "");
+  }
+
+  /** Drop this process's leases on `digests` (once they are recorded in the metadata). */
+  release(digests: readonly string[]): void {
+    const dir = path.join(this.dir, "leases", String(process.pid));
+    for (const d of digests) fsSync.rmSync(path.join(dir, digestHex(d)), { force: true });
+    try {
+      fsSync.rmdirSync(dir);
+    } catch {
+      // not empty: other blobs of this process are still leased
+    }
+  }
+
+  /** Whether a live process holds a lease on blob `digest`. */
+  leasedSync(digest: string): boolean {
+    const root = path.join(this.dir, "leases");
+    let pids: string[];
+    try {
+      pids = fsSync.readdirSync(root);
+    } catch {
+      return false;
+    }
+    const hex = digestHex(digest);
+    return pids.some(
+      (pid) => fsSync.existsSync(path.join(root, pid, hex)) && processAlive(Number(pid)),
+    );
+  }
+
   /** Delete a blob; a missing blob is not an error. */
   async delete(digest: string): Promise<void> {
     await fs.rm(this.blobPath(digest), { force: true });
@@ -319,7 +359,7 @@ export class ContentStore {
   /** Files in the ingest and trash areas: `[path, pid of the process that made it]`. */
   async leftovers(): Promise<{ path: string; pid: number }[]> {
     const out: { path: string; pid: number }[] = [];
-    for (const area of ["ingest", "trash"]) {
+    for (const area of ["ingest", "trash", "leases"]) {
       const dir = path.join(this.dir, area);
       for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
         out.push({ path: path.join(dir, name), pid: Number(name.split("-")[0]) || 0 });
@@ -343,10 +383,19 @@ export class ContentStore {
     }
   }
 
-  /** Remove temporary files left by writers that died; returns how many were removed. */
+  /**
+   * Remove temporary files left by writers that died, and their leases; returns how many
+   * were removed.
+   */
   async cleanIngest(olderThanMs = 0): Promise<number> {
     const ingest = path.join(this.dir, "ingest");
     let n = 0;
+    const leases = path.join(this.dir, "leases");
+    for (const pid of await fs.readdir(leases).catch(() => [] as string[])) {
+      if (Number(pid) > 0 && processAlive(Number(pid))) continue;
+      await fs.rm(path.join(leases, pid), { recursive: true, force: true });
+      n++;
+    }
     for (const name of await fs.readdir(ingest).catch(() => [] as string[])) {
       const p = path.join(ingest, name);
       const pid = Number(name.split("-")[0]);

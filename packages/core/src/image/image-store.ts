@@ -120,8 +120,32 @@ export class ImageStore {
     crashPoint("after-blob-before-metadata");
     const chains = chainIds(diffIds);
     const id = configInfo.digest;
-    const now = new Date().toISOString();
     const size = img.layers.reduce((n, l) => n + l.size, 0);
+    const own = [
+      configInfo.digest,
+      manifestInfo.digest,
+      ...img.layers.map((l) => l.blob.digest),
+      ...(img.blobs ?? []),
+    ];
+    try {
+      this.recordImage(img, config, configInfo.digest, manifestInfo.digest, chains, size);
+    } finally {
+      this.content.release(own);
+    }
+    return this.resolve(id);
+  }
+
+  private recordImage(
+    img: NewImage,
+    config: ImageConfig,
+    id: string,
+    manifestDigest: string,
+    chains: string[],
+    size: number,
+  ): void {
+    const now = new Date().toISOString();
+    const configInfo = { digest: id };
+    const manifestInfo = { digest: manifestDigest };
     this.meta.write((db) => {
       for (const d of [
         configInfo.digest,
@@ -172,7 +196,6 @@ export class ImageStore {
       for (const r of img.repoDigests ?? []) this.setRepoDigest(db, r, id);
       crashPoint("mid-transaction");
     });
-    return this.resolve(id);
   }
 
   private blobExistsSync(digest: string): boolean {
@@ -490,7 +513,15 @@ export class ImageStore {
         "DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)",
       ).run();
       for (const d of blobs) {
-        if (!db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d))
+        // A blob another process has just written (or is reusing) for an image it is about
+        // to record stays: that process records it or, if it dies, leaves it unreferenced.
+        // A blob a layer record still names (the same layer stored for another image
+        // under this blob) stays too.
+        if (
+          !db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d) &&
+          !db.prepare("SELECT 1 FROM layers WHERE blob_digest = ? LIMIT 1").get(d) &&
+          !this.content.leasedSync(d)
+        )
           blobsToDelete.push(d);
       }
       // Take blob files out while holding the write lock: a concurrent addImage checks that

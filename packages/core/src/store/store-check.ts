@@ -188,7 +188,7 @@ export class StoreChecker {
         ),
     );
     for (const [digest, s] of status) {
-      if (s !== "ok" || referenced.has(digest)) continue;
+      if (s !== "ok" || referenced.has(digest) || this.content.leasedSync(digest)) continue;
       found.push({
         severity: "note",
         subject: `blob ${digest}`,
@@ -196,7 +196,7 @@ export class StoreChecker {
         order: 9,
         fix: async () => {
           const gone = this.meta.write((db) => {
-            if (blobReferenced(db, digest)) return false;
+            if (blobReferenced(db, digest) || this.content.leasedSync(digest)) return false;
             const trash = this.content.trashSync(digest);
             return trash !== undefined ? trash : false;
           });
