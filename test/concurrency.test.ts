@@ -5,6 +5,7 @@
  * `Error: …` line (never a stack trace or a raw SQLITE_BUSY), the results are right, and
  * `system check` finds no problem afterwards.
  */
+import { access, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { busyboxTar, itAsRoot } from "./helpers/containers.js";
@@ -16,6 +17,7 @@ import {
   makeTempDir,
   mountsUnder,
   type RunResult,
+  run,
   type StrataCli,
 } from "./helpers/strata.js";
 
@@ -62,6 +64,20 @@ function expectClean(results: RunResult[], commands: string[][]): void {
     expect(r.stderr, what).not.toMatch(/SQLITE_|^\s+at .+:\d+:\d+\)?$/m);
     if (r.code !== 0) expect(r.stderr, what).toMatch(/^Error: /);
   });
+}
+
+/** Wait until `file` exists (a paused process reached its point). */
+async function waitFor(file: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (
+    !(await access(file).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error(`${file}: never appeared`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function expectStoreSound(cli: StrataCli): Promise<void> {
@@ -161,6 +177,31 @@ describe("several strata processes on one store", () => {
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect((await ok(cli, "images", "-q")).trim().split("\n")).toHaveLength(1);
     await expectStoreSound(cli);
+  });
+
+  itAsRoot("an import reusing the layer of an image being removed keeps it", async () => {
+    const cli = await store();
+    const tree = join(work, "own-layer");
+    await mkdir(join(tree, "data"), { recursive: true });
+    await writeFile(join(tree, "data", "file"), "a layer only these images have\n".repeat(5000));
+    const tar = join(work, "own-layer.tar");
+    expect((await run("tar", ["-C", tree, "-cf", tar, "."])).code).toBe(0);
+    await ok(cli, "import", "-c", "ENV OLD=1", tar, "old:1");
+    // The import stops once its layer blob is stored (the same blob old:1 has) and before it
+    // records its image; the rmi of old:1, the layer's only user, runs in that window.
+    const go = join(work, "import-go");
+    const importing = cli.run(["import", "-c", "ENV NEW=1", tar, "new:1"], {
+      env: { ...env, STRATA_PAUSE_AT: `after-blob-before-metadata:${go}` },
+    });
+    await waitFor(`${go}.reached`);
+    const rmi = await cli.run(["rmi", "old:1"], { env });
+    await writeFile(go, "");
+    const imported = await importing;
+    expectClean([rmi, imported], [["rmi"], ["import"]]);
+    expect(rmi.code, rmi.stderr).toBe(0);
+    expect(imported.code, imported.stderr).toBe(0);
+    await expectStoreSound(cli);
+    expect(await ok(cli, "image", "inspect", "-f", "{{len .RootFS.Layers}}", "new:1")).toBe("1\n");
   });
 
   itAsRoot("imports and removals racing a prune leave every tagged image whole", async () => {
