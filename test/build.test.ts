@@ -213,6 +213,14 @@ describe("strata build", () => {
       const noCache = await build(cli, "--no-cache", "-t", "cached", ctx);
       expect(noCache.stdout).not.toContain("Using cache");
       expect(noCache.stdout.match(/ ---> Running in /g)).toHaveLength(2);
+
+      // image prune removes the older builds' dangling images (and their cache entries);
+      // the tagged image's chain stays, and so does its cache
+      const pruned = await cli.ok("image", "prune", "-f");
+      expect(pruned).toContain("deleted: sha256:");
+      const afterPrune = await build(cli, "-t", "cached", ctx);
+      expect(afterPrune.stdout).not.toContain("Running in");
+      expect(builtId(afterPrune)).toBe(builtId(noCache));
     },
   );
 
