@@ -226,15 +226,15 @@ export class Builder {
           metaArgs,
         }
       : { imageId: undefined, config: scratchConfig(), layers: [], args: new Map(), metaArgs };
-    if (base) out.write(` ---> ${short(base.id)}\n`);
     const triggers = runConfig(state).OnBuild ?? [];
     if (triggers.length > 0) {
       runConfig(state).OnBuild = [];
       out.write(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}\n`);
       const parsed = parseDockerfile(`FROM scratch\n${triggers.join("\n")}\n`);
       for (const t of parsed.stages[0]?.instructions ?? []) await this.dispatch(run, state, t);
-      if (state.imageId) out.write(` ---> ${short(state.imageId)}\n`);
     }
+    // As moby: one line per step, a trigger's output inside FROM's; empty for scratch.
+    out.write(` ---> ${short(state.imageId ?? "")}\n`);
     for (const instr of stage.instructions) await this.step(run, state, instr);
     return state;
   }
@@ -270,7 +270,7 @@ export class Builder {
     const { out } = run.opts;
     out.write(`Step ${++run.step}/${run.total} : ${instr.original}\n`);
     await this.dispatch(run, state, instr);
-    if (state.imageId) out.write(` ---> ${short(state.imageId)}\n`);
+    out.write(` ---> ${short(state.imageId ?? "")}\n`);
   }
 
   private async dispatch(run: BuildRun, state: StageState, instr: Instruction): Promise<void> {
