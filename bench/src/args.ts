@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DRIVER_NAMES, type DriverName } from "./drivers.js";
-import type { SuiteOptions } from "./suite.js";
+import { EXTRAS, type Extra, type SuiteOptions } from "./suite.js";
 import { FULL_SIZES, QUICK_SIZES, WORKLOAD_IDS, type WorkloadId } from "./workload.js";
 
 /** The bench package's own directory (`bench/`), from `src/` or `dist/`. */
@@ -18,6 +18,7 @@ Options (each also read from the environment variable shown):
   --quick               small sizes and 2 samples: checks that everything runs (STRATA_BENCH_QUICK=1)
   --drivers LIST        comma-separated, of: ${DRIVER_NAMES.join(", ")} (STRATA_BENCH_DRIVERS)
   --workloads LIST      comma-separated, of: ${WORKLOAD_IDS.join(", ")} (STRATA_BENCH_WORKLOADS)
+  --extras LIST         comma-separated, of: ${EXTRAS.join(", ")}, or none; default all (STRATA_BENCH_EXTRAS)
   --seed N              workload seed, default 1 (STRATA_BENCH_SEED)
   --samples N           at least N samples per measurement; default 5, quick 2 (STRATA_BENCH_SAMPLES)
   --max-time S          keep sampling for S seconds per measurement; default 1.5, quick 0 (STRATA_BENCH_MAX_TIME)
@@ -59,6 +60,8 @@ export function parseBenchArgs(
   const quick = values.quick || env.STRATA_BENCH_QUICK === "1";
   const drivers = list(values.drivers ?? env.STRATA_BENCH_DRIVERS, DRIVER_NAMES, "driver");
   const workloads = list(values.workloads ?? env.STRATA_BENCH_WORKLOADS, WORKLOAD_IDS, "workload");
+  const extrasArg = values.extras ?? env.STRATA_BENCH_EXTRAS;
+  const extras = extrasArg?.trim() === "none" ? [] : list(extrasArg, EXTRAS, "extra");
   return {
     help: false,
     mode: quick ? "quick" : "full",
@@ -66,9 +69,11 @@ export function parseBenchArgs(
     sizes: quick ? QUICK_SIZES : FULL_SIZES,
     drivers: drivers as DriverName[],
     workloads: workloads as WorkloadId[],
+    extras: extras as Extra[],
     sampling: {
       minSamples: int(values.samples ?? env.STRATA_BENCH_SAMPLES, quick ? 2 : 5, "--samples", 2),
       maxTime: num(values["max-time"] ?? env.STRATA_BENCH_MAX_TIME, quick ? 0 : 1.5, "--max-time"),
+      ...(quick ? { quick: true } : {}),
     },
     out: path.resolve(values.out ?? env.STRATA_BENCH_OUT ?? path.join(BENCH_DIR, "results")),
     scratchParent: path.resolve(values.scratch ?? env.STRATA_BENCH_SCRATCH ?? os.tmpdir()),
@@ -86,6 +91,7 @@ function parse(argv: readonly string[]) {
       quick: { type: "boolean" },
       drivers: { type: "string" },
       workloads: { type: "string" },
+      extras: { type: "string" },
       seed: { type: "string" },
       samples: { type: "string" },
       "max-time": { type: "string" },

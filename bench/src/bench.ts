@@ -1,5 +1,7 @@
+import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { renderHtml } from "./html-report.js";
 import { reportBaseName, writeReport } from "./report.js";
 import type { BenchResult } from "./results.js";
 import { runSuite, type SuiteOptions } from "./suite.js";
@@ -9,6 +11,8 @@ export interface BenchRun {
   result: BenchResult;
   markdown: string;
   json: string;
+  /** The self-contained HTML report with its charts. */
+  html: string;
 }
 
 /**
@@ -25,5 +29,7 @@ export async function runBench(
   }
   const result = await runSuite(suite);
   const paths = await writeReport(result, opts.out);
-  return { result, ...paths };
+  const html = paths.markdown.replace(/\.md$/, ".html");
+  await fs.writeFile(html, renderHtml(result));
+  return { result, ...paths, html };
 }

@@ -49,12 +49,13 @@ export async function cliPhase(
     await strata(root, driver, ["cp", path.join(smallTree, "app"), "bench-c:/"]);
     let n = 0;
     const commit = () => strata(root, driver, ["commit", "bench-c", `bench/commit:${n++}`]);
-    const commitStats = await timed(ctx, `strata commit ${driver}`, commit);
+    // No untimed warm-up: every process starts cold anyway.
+    const commitStats = await timed(ctx, `strata commit ${driver}`, commit, { warmup: false });
     let lines = 0;
     const diff = async () => {
       lines = (await strata(root, driver, ["diff", "bench-c"])).split("\n").filter(Boolean).length;
     };
-    const diffStats = await timed(ctx, `strata diff ${driver}`, diff);
+    const diffStats = await timed(ctx, `strata diff ${driver}`, diff, { warmup: false });
     const floor = await timed(ctx, `tar -c | sha256sum small-files cli ${driver}`, () =>
       tarCreateHash(smallTree),
     );

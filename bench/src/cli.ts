@@ -20,19 +20,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { help: _, ...opts } = args;
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const t0 = performance.now();
+  const log = (line: string) =>
+    process.stderr.write(
+      `[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`,
+    );
   log(
     `strata bench: ${opts.mode}, seed ${opts.seed}, drivers ${opts.drivers.join(",")}, ` +
       `workloads ${opts.workloads.join(",")}`,
   );
-  // A full run leaves hundreds of thousands of files: remove them after the report is out.
-  const run = await runBench({
-    ...opts,
-    log,
-    removeInBackground: opts.mode === "full" && !opts.keep,
-  });
+  // A run leaves tens (quick) or hundreds of thousands of files: they are removed in the
+  // background, after the report is out.
+  const run = await runBench({ ...opts, log, removeInBackground: !opts.keep });
   process.stdout.write(
-    `\n${renderSummary(run.result)}\n\nreport: ${run.markdown}\n        ${run.json}\n`,
+    `\n${renderSummary(run.result)}\n\nreport: ${run.markdown}\n        ${run.json}\n        ${run.html}\n`,
   );
   return 0;
 }

@@ -51,12 +51,13 @@ export async function diffPhase(
     const lists: Row[] = [];
     let reference: Descriptor | undefined;
     for (const d of rig.differs) {
+      if (d.only && !d.only.includes(id) && reference) continue;
       const label = `${id} ${rig.name} ${d.kind}`;
       if (proportional) {
         // The first call warms up and yields the layer; the samples write the same blob.
         const desc = await d.differ.diff(lower, upper);
         ctx.layers.push(layerRecord(id, rig.name, d.kind, desc));
-        if (d.kind === "naive") reference = desc;
+        if (d.kind === "naive" || !reference) reference = desc;
         const op = () => d.differ.diff(lower, upper);
         const stats = await timed(ctx, `diff ${label}`, op, { warmup: false });
         const r = row("proportional", id, rig.name, d.kind, false, dims(desc), stats);
@@ -67,19 +68,19 @@ export async function diffPhase(
       const first = await ctx.images.commit(d.differ, lower, upper, ctx.baseImage);
       const desc = first.layer;
       ctx.layers.push(layerRecord(id, rig.name, d.kind, desc));
-      if (d.kind === "naive") reference = desc;
+      if (d.kind === "naive" || !reference) reference = desc;
       const commit = () => ctx.images.commit(d.differ, lower, upper, ctx.baseImage);
       const stats = await timed(ctx, `commit ${label}`, commit, { warmup: false });
       const r = row("commit", id, rig.name, d.kind, false, dims(desc), stats);
       if (ctx.profiler) r.profile = await ctx.profiler.profile(`commit-${label}`, commit);
       commits.push(r);
 
-      if (d.listing === false) continue;
+      if (d.only) continue;
       let listed = 0;
       const list = async () => {
         listed = await listChanges(ctx, d.differ, lower, upper);
       };
-      await list(); // the warm-up, which the commits above mostly did already
+      if (!ctx.sampling.quick) await list(); // the warm-up
       const listStats = await timed(ctx, `diff ${label}`, list, { warmup: false });
       lists.push(
         row("diff", id, rig.name, d.kind, false, { size: desc.size, entries: listed }, listStats),

@@ -6,6 +6,12 @@ export interface SamplingOptions {
   minSamples: number;
   /** Keep sampling until this many seconds have been spent (after `minSamples`). */
   maxTime: number;
+  /**
+   * Quick runs: no untimed warm-up call and no flush of the filesystem between samples
+   * (`sync -f` waits for every other process's dirty pages on a shared machine). Speed is
+   * not judged then, so only the time the run takes matters.
+   */
+  quick?: boolean;
 }
 
 /** benchmark.js's statistics of one measurement, in seconds per operation. */
@@ -47,7 +53,7 @@ export async function measure(
   sampling: SamplingOptions,
   { warmup = true }: { warmup?: boolean } = {},
 ): Promise<Stats> {
-  if (warmup) {
+  if (warmup && !sampling.quick) {
     spec.reset?.();
     await spec.fn();
   }

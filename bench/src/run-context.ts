@@ -46,7 +46,7 @@ export async function timed(
 ): Promise<Stats> {
   const before = () => {
     reset?.();
-    settle(ctx.scratch);
+    if (!ctx.sampling.quick) settle(ctx.scratch);
   };
   const drops = dropCacheCount();
   const stats = await measure({ name, fn, reset: before }, ctx.sampling, { warmup });

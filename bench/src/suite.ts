@@ -83,7 +83,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
   const t0 = performance.now();
   const startLoad = currentLoad();
   await fs.mkdir(opts.scratchParent, { recursive: true });
-  await removeTrash(opts.scratchParent, opts.log);
+  await removeTrash(opts.scratchParent, opts.log, opts.mode === "full");
   const scratch = await fs.mkdtemp(path.join(opts.scratchParent, "strata-bench-"));
   const storeRoot = path.join(scratch, "store");
   const store = new ContentStore(storeRoot);
@@ -294,11 +294,11 @@ const TRASH_PREFIX = "strata-bench-trash-";
  * rm on this many files); in the background, it is first renamed to
  * `strata-bench-trash-*` so that the next run can tell it apart and finish the job.
  */
-async function discard(scratch: string, background: boolean): Promise<void> {
-  if (background) {
+async function discard(scratch: string, inBackground: boolean): Promise<void> {
+  if (inBackground) {
     const trash = path.join(path.dirname(scratch), `${TRASH_PREFIX}${path.basename(scratch)}`);
     await fs.rename(scratch, trash);
-    spawn("rm", ["-rf", "--one-file-system", trash], { stdio: "ignore", detached: true }).unref();
+    background(trash);
     return;
   }
   await removeTree(scratch);
@@ -316,13 +316,27 @@ const SETTLE_AFTER_DELETE_SECONDS = 30;
  * Finish removing what earlier runs left to a background `rm`, then let the filesystem
  * settle (see {@link SETTLE_AFTER_DELETE_SECONDS}), so nothing is measured in their wake.
  */
-async function removeTrash(parent: string, log: (line: string) => void): Promise<void> {
+async function removeTrash(
+  parent: string,
+  log: (line: string) => void,
+  wait: boolean,
+): Promise<void> {
   const names = (await fs.readdir(parent)).filter((n) => n.startsWith(TRASH_PREFIX));
   if (names.length === 0) return;
+  if (!wait) {
+    // A quick run does not judge speed: let the removal go on beside it.
+    for (const n of names) background(path.join(parent, n));
+    return;
+  }
   log(`removing what earlier runs left: ${names.join(", ")}`);
   for (const n of names) await removeTree(path.join(parent, n));
   log(`waiting ${SETTLE_AFTER_DELETE_SECONDS} s: creating files right after deleting many is slow`);
   await new Promise((r) => setTimeout(r, SETTLE_AFTER_DELETE_SECONDS * 1000));
+}
+
+/** `rm -rf dir` in a detached process that outlives this one. */
+function background(dir: string): void {
+  spawn("rm", ["-rf", "--one-file-system", dir], { stdio: "ignore", detached: true }).unref();
 }
 
 async function removeTree(dir: string): Promise<void> {
