@@ -20,8 +20,8 @@ Options (each also read from the environment variable shown):
   --workloads LIST      comma-separated, of: ${WORKLOAD_IDS.join(", ")} (STRATA_BENCH_WORKLOADS)
   --extras LIST         comma-separated, of: ${EXTRAS.join(", ")}, or none; default all (STRATA_BENCH_EXTRAS)
   --seed N              workload seed, default 1 (STRATA_BENCH_SEED)
-  --samples N           at least N samples per measurement; default 5, quick 2 (STRATA_BENCH_SAMPLES)
-  --max-time S          keep sampling for S seconds per measurement; default 1.5, quick 0 (STRATA_BENCH_MAX_TIME)
+  --samples N           at least N samples per measurement; default 3, quick 2 (STRATA_BENCH_SAMPLES)
+  --max-time S          keep sampling for S seconds per measurement; default 1, quick 0 (STRATA_BENCH_MAX_TIME)
   --out DIR             where reports go, default bench/results (STRATA_BENCH_OUT)
   --scratch DIR         where the trees are made, default the temp dir (STRATA_BENCH_SCRATCH)
   --keep                keep the scratch directory
@@ -71,8 +71,8 @@ export function parseBenchArgs(
     workloads: workloads as WorkloadId[],
     extras: extras as Extra[],
     sampling: {
-      minSamples: int(values.samples ?? env.STRATA_BENCH_SAMPLES, quick ? 2 : 5, "--samples", 2),
-      maxTime: num(values["max-time"] ?? env.STRATA_BENCH_MAX_TIME, quick ? 0 : 1.5, "--max-time"),
+      minSamples: int(values.samples ?? env.STRATA_BENCH_SAMPLES, quick ? 2 : 3, "--samples", 2),
+      maxTime: num(values["max-time"] ?? env.STRATA_BENCH_MAX_TIME, quick ? 0 : 1, "--max-time"),
       ...(quick ? { quick: true } : {}),
     },
     out: path.resolve(values.out ?? env.STRATA_BENCH_OUT ?? path.join(BENCH_DIR, "results")),

@@ -50,12 +50,16 @@ export async function cliPhase(
     let n = 0;
     const commit = () => strata(root, driver, ["commit", "bench-c", `bench/commit:${n++}`]);
     // No untimed warm-up: every process starts cold anyway.
-    const commitStats = await timed(ctx, `strata commit ${driver}`, commit, { warmup: false });
+    const sampling = { ...ctx.sampling, maxTime: 0 }; // exactly the minimum: processes are slow
+    const commitStats = await timed(ctx, `strata commit ${driver}`, commit, {
+      warmup: false,
+      sampling,
+    });
     let lines = 0;
     const diff = async () => {
       lines = (await strata(root, driver, ["diff", "bench-c"])).split("\n").filter(Boolean).length;
     };
-    const diffStats = await timed(ctx, `strata diff ${driver}`, diff, { warmup: false });
+    const diffStats = await timed(ctx, `strata diff ${driver}`, diff, { warmup: false, sampling });
     const floor = await timed(ctx, `tar -c | sha256sum small-files cli ${driver}`, () =>
       tarCreateHash(smallTree),
     );

@@ -42,14 +42,18 @@ export async function timed(
   ctx: RunContext,
   name: string,
   fn: () => Promise<unknown>,
-  { warmup = true, reset }: { warmup?: boolean; reset?: () => void } = {},
+  {
+    warmup = true,
+    reset,
+    sampling = ctx.sampling,
+  }: { warmup?: boolean; reset?: () => void; sampling?: SamplingOptions } = {},
 ): Promise<Stats> {
   const before = () => {
     reset?.();
-    if (!ctx.sampling.quick) settle(ctx.scratch);
+    if (!sampling.quick) settle(ctx.scratch);
   };
   const drops = dropCacheCount();
-  const stats = await measure({ name, fn, reset: before }, ctx.sampling, { warmup });
+  const stats = await measure({ name, fn, reset: before }, sampling, { warmup });
   const dropped = (dropCacheCount() ?? 0) - (drops ?? 0);
   return dropped > 0 ? { ...stats, dropCaches: dropped } : stats;
 }

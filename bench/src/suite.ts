@@ -191,7 +191,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       if (why) skip("registry", "pull and push", why);
       else {
         const reg = await runRegistryBench({
-          megabytes: opts.mode === "quick" ? 4 : 200,
+          megabytes: opts.mode === "quick" ? 4 : 150,
           samples: 2,
           scratchParent: scratch,
           log: (l) => ctx.log(`registry: ${l}`),
