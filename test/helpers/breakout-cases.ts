@@ -400,6 +400,7 @@ export const breakoutCases: readonly BreakoutCase[] = [
       { name: "g", body: "file" },
       { name: "g/", type: "dir" },
       { name: "g/inner", body: "x" },
+      { name: "g/sub/", type: "dir" },
       { name: "g", body: "file again" },
       { name: "h", body: "h" },
       { name: "h", type: "symlink", linkname: `${v}/hello` },
