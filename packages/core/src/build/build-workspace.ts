@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
+import { buildContainerName } from "../container/build-container-name.js";
 import { containerKey, initLayerName } from "../container/container-layout.js";
 import { ContainerRunner } from "../container/container-runner.js";
 import { ContainerService } from "../container/container-service.js";
@@ -95,6 +96,7 @@ export class BuildWorkspace {
     opts: BuildRunOptions,
   ): Promise<{ code: number; layer?: StepLayer | undefined; containerId: string }> {
     const rec = await this.containers.create({
+      name: buildContainerName(),
       image: opts.imageId,
       cmd: opts.argv,
       entrypoint: "",

@@ -5,6 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
 import { ContainerLayout } from "../container/container-layout.js";
+import { ContainerRunner } from "../container/container-runner.js";
+import { ContainerService } from "../container/container-service.js";
 import { ContainerStore } from "../container/container-store.js";
 import { ContentStore } from "../content/content-store.js";
 import { chainIds } from "../content/digest.js";
@@ -20,7 +22,7 @@ import { tempSnapshotOwner } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
 import { run } from "../util/exec.js";
 import { processAlive } from "../util/process.js";
-import { blobReferenced } from "./store-service.js";
+import { blobReferenced, StoreService } from "./store-service.js";
 
 /** One thing `system check` found. */
 export interface CheckFinding {
@@ -76,6 +78,9 @@ export class StoreChecker {
     @inject(ContainerStore) private readonly containers: ContainerStore,
     @inject(Tokens.Snapshotter) private readonly snapshotter: Snapshotter,
     @inject(Tokens.DriverContext) private readonly driver: DriverContext,
+    @inject(StoreService) private readonly store: StoreService,
+    @inject(ContainerRunner) private readonly runner: ContainerRunner,
+    @inject(ContainerService) private readonly containerService: ContainerService,
   ) {}
 
   /** Check the store; with `repair`, fix what can be fixed and check again. */
@@ -102,8 +107,9 @@ export class StoreChecker {
     const blobs = await this.checkBlobs(found);
     const images = this.checkImages(found, blobs.status);
     this.checkNames(found);
-    const containers = this.checkContainers(found);
-    const snapshots = await this.checkSnapshots(found);
+    const deadBuilds = new Set((await this.store.deadBuildContainers()).map((c) => c.id));
+    const containers = this.checkContainers(found, deadBuilds);
+    const snapshots = await this.checkSnapshots(found, deadBuilds);
     await this.checkLeftovers(found);
     await this.checkMounts(found);
     const findings = found.map(({ severity, subject, message }) => ({
@@ -377,8 +383,25 @@ export class StoreChecker {
     }
   }
 
-  /** Containers whose image is gone. (Their snapshots are checked with the snapshots.) */
-  private checkContainers(found: Found[]): number {
+  /**
+   * Containers whose image is gone, and containers of builds that were killed mid-step.
+   * (Their snapshots are checked with the snapshots.)
+   */
+  private checkContainers(found: Found[], deadBuilds: ReadonlySet<string>): number {
+    for (const id of deadBuilds) {
+      found.push({
+        severity: "problem",
+        subject: `container ${id.slice(0, 12)}`,
+        message: "made by a build step whose build is gone",
+        order: 1,
+        fix: async () => {
+          const rec = this.containers.list().find((c) => c.id === id);
+          if (!rec) return undefined;
+          await this.containerService.destroy(rec);
+          return `removed container ${id.slice(0, 12)} of a killed build`;
+        },
+      });
+    }
     const rows = this.meta.db
       .prepare("SELECT id, image_id FROM containers WHERE image_id NOT IN (SELECT id FROM images)")
       .all() as { id: string; image_id: string }[];
@@ -394,7 +417,7 @@ export class StoreChecker {
   }
 
   /** The selected driver's snapshots against the images, containers and metadata. */
-  private async checkSnapshots(found: Found[]): Promise<number> {
+  private async checkSnapshots(found: Found[], deadBuilds: ReadonlySet<string>): Promise<number> {
     const all: SnapshotInfo[] = [];
     await this.snapshotter.walk((info) => {
       all.push(info);
@@ -474,6 +497,7 @@ export class StoreChecker {
       });
     }
     for (const id of containerIds) {
+      if (deadBuilds.has(id)) continue; // removed whole by its repair
       for (const [key, kind] of [
         [`container-${id}-init`, "committed"],
         [`container-${id}`, "active"],
@@ -540,17 +564,13 @@ export class StoreChecker {
     const info = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
     const root = path.resolve(this.root);
     const layout = new ContainerLayout(root);
-    const running = new Set(
-      this.containers
-        .list()
-        .filter(
-          (c) =>
-            c.state.status === "running" &&
-            c.state.monitorPid !== undefined &&
-            processAlive(c.state.monitorPid),
-        )
-        .map((c) => layout.rootfs(c.id)),
-    );
+    // Running as runc sees it: a container whose monitor died may still run (a killed
+    // build's RUN step), and its rootfs mount is then in use.
+    const running = new Set<string>();
+    for (const c of this.containers.list()) {
+      if ((await this.runner.reconcile(c)).state.status === "running")
+        running.add(layout.rootfs(c.id));
+    }
     const tempRe = new RegExp(`^${escapeRe(path.join(os.tmpdir(), "strata-mnt-"))}(\\d+)-`);
     const seen = new Set<string>();
     for (const line of info.split("\n")) {

@@ -1,7 +1,11 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
+import { buildContainerOwner } from "../container/build-container-name.js";
 import { ContainerRunner } from "../container/container-runner.js";
+import { ContainerService } from "../container/container-service.js";
+import { ContainerStore } from "../container/container-store.js";
+import type { ContainerRecord } from "../container/container-types.js";
 import { ContentStore } from "../content/content-store.js";
 import type { Differ } from "../diff/differ.js";
 import type { DriverContext } from "../driver/driver-module.js";
@@ -10,6 +14,7 @@ import { type Db, MetadataStore } from "../metadata/metadata-store.js";
 import { cleanStaleTempMounts } from "../mount/mount-manager.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import { Tokens } from "../tokens.js";
+import { processAlive } from "../util/process.js";
 
 /** What `strata info` reports about the store. */
 export interface StoreInfo {
@@ -41,6 +46,8 @@ export class StoreService {
     @inject(ContentStore) private readonly content: ContentStore,
     @inject(LayerUnpacker) private readonly unpacker: LayerUnpacker,
     @inject(ContainerRunner) private readonly containers: ContainerRunner,
+    @inject(ContainerStore) private readonly containerStore: ContainerStore,
+    @inject(ContainerService) private readonly containerService: ContainerService,
   ) {}
 
   /** Remember the selected driver as the one this store used last. */
@@ -80,7 +87,26 @@ export class StoreService {
       pruned = await this.unpacker.prune();
     }
     const containers = await this.containers.recoverAll();
+    for (const rec of await this.deadBuildContainers()) {
+      await this.containerService.destroy(rec);
+      containers.push(rec.id);
+    }
     return { ingest, restored, mounts, snapshots, pruned, containers };
+  }
+
+  /**
+   * Containers of this driver that a build's RUN step made, whose build process is gone
+   * and that no longer run (the builder would have removed them).
+   */
+  async deadBuildContainers(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const rec of this.containerStore.list()) {
+      const owner = buildContainerOwner(rec.name);
+      if (owner === undefined || processAlive(owner) || rec.driver !== this.driver.name) continue;
+      if ((await this.containers.reconcile(rec)).state.status === "running") continue;
+      out.push(rec);
+    }
+    return out;
   }
 
   /** Facts for `strata info`. */
