@@ -72,7 +72,7 @@ export function parseImageIndex(bytes: Uint8Array, what = "image index"): Checke
   const manifests = json.manifests ?? [];
   if (!Array.isArray(manifests)) throw bad(what, "manifests is not an array");
   for (const [i, d] of manifests.entries()) checkDescriptor(d, `${what} manifest ${i}`);
-  return json as unknown as CheckedIndex;
+  return { ...json, manifests } as CheckedIndex;
 }
 
 /**
