@@ -262,7 +262,7 @@ describe("strata build", () => {
             `ADD http://127.0.0.1:${port}/files/remote.txt /web/`,
             "COPY --chown=12:34 --chmod=640 plain.txt /owned.txt",
             "COPY <<EOF /greeting",
-            "hello ${NAME:-world}",
+            'say "hi" to ${NAME:-world}',
             "EOF",
             "RUN <<EOF",
             "set -e",
@@ -273,7 +273,9 @@ describe("strata build", () => {
           ].join("\n"),
         );
         const r = await build(cli, "--no-cache", ctx);
-        expect(r.stdout).toContain("\ninsideinsidefrom the web\nhello world\n12:34 640\n0:0 600\n");
+        expect(r.stdout).toContain(
+          '\ninsideinsidefrom the web\nsay "hi" to world\n12:34 640\n0:0 600\n',
+        );
         const missing = await context({
           Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/nothing /x\n`,
         });

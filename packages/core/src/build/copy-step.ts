@@ -12,6 +12,7 @@ import type { LayerChange } from "../diff/layer-change.js";
 import { TreeGuard } from "../diff/tree-guard.js";
 import { writeLayerTar } from "../diff/write-layer-tar.js";
 import type { CopyInstruction, ShellWordExpander } from "../dockerfile/dockerfile-types.js";
+import { ShellLexer } from "../dockerfile/shell-word-expander.js";
 import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import type { ByteSink } from "../util/byte-sink.js";
 import { type SourceEntry, SourceTree } from "./build-context.js";
@@ -88,14 +89,23 @@ export class CopyPlan {
       for (const raw of instr.sources) {
         const heredoc = instr.heredocs.find((h) => h.name === raw);
         if (heredoc) {
+          // As docker: variables expanded, quotes left as written.
+          const escapeToken = (expander as { escapeToken?: "\\" | "`" }).escapeToken ?? "\\";
           const content = heredoc.expand
-            ? expander.processWord(heredoc.content, env)
+            ? new ShellLexer(escapeToken, { skipProcessQuotes: true }).processWord(
+                heredoc.content,
+                env,
+              )
             : heredoc.content;
           const dir = fs.mkdtempSync(path.join(os.tmpdir(), "strata-heredoc-"));
           cleanup.push(dir);
-          const file = path.join(dir, raw);
-          fs.writeFileSync(file, content, { mode: 0o644 });
-          sources.push(fileSource(dir, raw, content));
+          // The body goes to a fixed name; the heredoc's name (its last component) is only
+          // what the file is called in the image.
+          fs.writeFileSync(path.join(dir, "body"), content, { mode: 0o644 });
+          sources.push({
+            ...fileSource(dir, "body", content),
+            name: path.posix.basename(raw) || "body",
+          });
           continue;
         }
         const src = word(raw);
