@@ -8,11 +8,12 @@
  * and history. vfs mostly; the seed's build once on overlay.
  */
 import { once } from "node:events";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
+import { craftTar } from "./helpers/archives.js";
 import {
   busyboxTar,
   importSeedImage,
@@ -297,6 +298,21 @@ describe("strata build", () => {
       expect(r.stderr).toContain("The command '/bin/sh -c exit 3' returned a non-zero code: 3");
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(await cli.ok("ps", "-a", "-q")).toBe(""); // the failed step's container is gone
+
+      // ADD of a hostile archive: a symlink out of the image, then a file through it
+      const victim = await makeTempDir("strata-build-victim-");
+      const hostile = await context({ Dockerfile: "FROM busybox\nADD evil.tar /x/\n" });
+      await writeFile(
+        join(hostile, "evil.tar"),
+        await craftTar([
+          { name: "link", type: "symlink", linkname: victim },
+          { name: "link/pwned", body: "gotcha" },
+        ]),
+      );
+      const h = await cli.run("build", hostile);
+      expect(h.code).toBe(1);
+      expect(h.stderr).toMatch(/^Error: .*link.*symlink/m);
+      expect(await readdir(victim)).toEqual([]);
 
       const syntax = await context({ Dockerfile: "FROM busybox\nENV A=b\nFRMO x\n" });
       const s = await cli.run("build", syntax);
