@@ -5,6 +5,7 @@ import { renderHtml } from "./html-report.js";
 import { reportBaseName, writeReport } from "./report.js";
 import type { BenchResult } from "./results.js";
 import { runSuite, type SuiteOptions } from "./suite.js";
+import { renderReadmeSummary } from "./summary.js";
 
 /** What one bench run produced: the results and where the report went. */
 export interface BenchRun {
@@ -13,6 +14,8 @@ export interface BenchRun {
   json: string;
   /** The self-contained HTML report with its charts. */
   html: string;
+  /** The compact tables the README shows. */
+  summary: string;
 }
 
 /**
@@ -31,5 +34,7 @@ export async function runBench(
   const paths = await writeReport(result, opts.out);
   const html = paths.markdown.replace(/\.md$/, ".html");
   await fs.writeFile(html, renderHtml(result));
-  return { result, ...paths, html };
+  const summary = paths.markdown.replace(/\.md$/, "-summary.md");
+  await fs.writeFile(summary, renderReadmeSummary(result));
+  return { result, ...paths, html, summary };
 }
