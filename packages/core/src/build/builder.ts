@@ -1,11 +1,6 @@
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { inject, injectable } from "tsyringe";
 import { parseNetwork } from "../container/container-config.js";
 import type { ContainerRecord } from "../container/container-types.js";
-import { resolveInRoot } from "../container/rootfs-lookup.js";
-import { TreeGuard } from "../diff/tree-guard.js";
 import { instructionCreatesLayer, parseDockerfile } from "../dockerfile/dockerfile-parser.js";
 import type {
   BuildStage,
@@ -17,10 +12,8 @@ import type {
 } from "../dockerfile/dockerfile-types.js";
 import { createShellWordExpander } from "../dockerfile/shell-word-expander.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
-import { emptyContainerConfig } from "../image/config-changes.js";
-import { hostArchitecture } from "../image/image-importer.js";
 import { ImageStore } from "../image/image-store.js";
-import type { ContainerConfig, ImageConfig, ImageRecord } from "../image/image-types.js";
+import type { ImageRecord } from "../image/image-types.js";
 import {
   familiarString,
   parseReference,
@@ -32,7 +25,6 @@ import { BuildCache } from "./build-cache.js";
 import { SourceTree } from "./build-context.js";
 import {
   applyMetadata,
-  commandArgv,
   PREDEFINED_ARGS,
   runConfig,
   type StageState,
@@ -42,6 +34,13 @@ import {
 import type { BuildOptions, BuildResult } from "./build-types.js";
 import { BuildWorkspace, type StepLayer } from "./build-workspace.js";
 import { CopyPlan } from "./copy-step.js";
+import {
+  makeWorkdir,
+  runCommand,
+  type StepRecord,
+  scratchConfig,
+  stepImageConfig,
+} from "./step-image.js";
 
 /** The most layers an image may have (docker's limit, from AUFS/overlay's depth). */
 export const MAX_IMAGE_LAYERS = 127;
@@ -301,7 +300,7 @@ export class Builder {
             makeWorkdir(rootfs, dir),
           );
         }
-        await this.commit(run, state, {
+        await this.commit(state, {
           cmd,
           createdBy: cmd.join(" "),
           key: `nop:${comment}`,
@@ -326,21 +325,8 @@ export class Builder {
   }
 
   private async runStep(run: BuildRun, state: StageState, instr: RunInstruction): Promise<void> {
-    const shell = shellOf(state);
-    const argv = runArgv(instr, shell, run, state);
-    const cfg = runConfig(state);
-    const envNames = new Set((cfg.Env ?? []).map((e) => e.split("=")[0]));
-    const argEnv: string[] = [];
-    for (const [k, v] of [...state.args].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (v !== undefined && !envNames.has(k)) argEnv.push(`${k}=${v}`);
-    }
-    const proxyEnv = Object.entries(run.buildArgs)
-      .filter(([k]) => PREDEFINED_ARGS.has(k) && !state.args.has(k))
-      .map(([k, v]) => `${k}=${v}`);
-    const saveCmd = argEnv.length > 0 ? [`|${argEnv.length}`, ...argEnv, ...argv] : argv;
+    const { argv, env, saveCmd, key } = runCommand(instr, state, run.buildArgs);
     const createdBy = saveCmd.join(" ");
-    const heredocs = instr.heredocs.map((h) => h.content).join("\0");
-    const key = `run:${JSON.stringify(saveCmd)}${heredocs ? `:${sha(heredocs)}` : ""}`;
     if (await this.fromCache(run, state, key)) return;
     if (!state.imageId) {
       throw new FailedPreconditionError(
@@ -352,7 +338,7 @@ export class Builder {
     const res = await this.workspace.run({
       imageId: state.imageId,
       argv,
-      env: [...argEnv, ...proxyEnv],
+      env,
       ...(run.opts.network !== undefined ? { network: run.opts.network } : {}),
       out,
       onCreated: (rec) => {
@@ -367,7 +353,7 @@ export class Builder {
       );
     }
     if (created) out.write(`Removing intermediate container ${short(created.id)}\n`);
-    await this.commit(run, state, {
+    await this.commit(state, {
       cmd: saveCmd,
       createdBy,
       key,
@@ -388,7 +374,7 @@ export class Builder {
         const key = `copy:${plan.comment}:${plan.keyExtra}:${fromId}`;
         if (await this.fromCache(run, state, key)) return;
         const layer = await this.workspace.change(state.layers, (rootfs) => plan.apply(rootfs));
-        await this.commit(run, state, { cmd, createdBy: cmd.join(" "), key, layer });
+        await this.commit(state, { cmd, createdBy: cmd.join(" "), key, layer });
       } finally {
         plan.dispose();
       }
@@ -414,42 +400,10 @@ export class Builder {
   }
 
   /** Record the step's image (its config, history entry and layer) and the cache entry. */
-  private async commit(
-    run: BuildRun,
-    state: StageState,
-    step: {
-      cmd: string[];
-      createdBy: string;
-      key: string;
-      layer?: StepLayer | undefined;
-      containerId?: string;
-    },
-  ): Promise<void> {
+  private async commit(state: StageState, step: StepRecord): Promise<void> {
     const parent = state.imageId;
-    const created = new Date().toISOString();
-    const cfg: ContainerConfig = { ...runConfig(state), Image: parent ?? "" };
-    const base = state.config;
+    const config = stepImageConfig(state, step);
     const layers = step.layer ? [...state.layers, step.layer] : [...state.layers];
-    const config: ImageConfig = {
-      architecture: base.architecture,
-      ...(base.variant ? { variant: base.variant } : {}),
-      ...(base.author ? { author: base.author } : {}),
-      config: cfg,
-      ...(step.containerId ? { container: step.containerId } : {}),
-      container_config: { ...cfg, Cmd: step.cmd },
-      created,
-      docker_version: "strata",
-      history: [
-        ...(base.history ?? []),
-        {
-          created,
-          created_by: step.createdBy,
-          ...(step.layer ? {} : { empty_layer: true }),
-        },
-      ],
-      os: base.os,
-      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
-    };
     const img = await this.images.addImage({
       config: Buffer.from(JSON.stringify(config)),
       layers: layers.map((l) => ({ diffId: l.diffId, blob: l.blob, size: l.size })),
@@ -459,62 +413,9 @@ export class Builder {
     state.imageId = img.id;
     state.config = structuredClone(img.config);
     state.layers = [...img.layers];
-    void run;
   }
-}
-
-/** The argv of a RUN: exec form as is; shell form in the shell, heredocs inlined. */
-function runArgv(
-  instr: RunInstruction,
-  shell: string[],
-  run: BuildRun,
-  state: StageState,
-): string[] {
-  if (instr.command.kind === "exec") return [...instr.command.argv];
-  let script = instr.command.command;
-  const [first, ...rest] = instr.heredocs;
-  if (first && new RegExp(`^<<-?(["']?)${escapeRe(first.name)}\\1$`).test(script.trim())) {
-    // `RUN <<EOF`: the heredoc is the script itself.
-    script = first.content;
-    for (const h of rest) script += `${h.content}${h.name}\n`;
-  } else if (instr.heredocs.length > 0) {
-    script += "\n";
-    for (const h of instr.heredocs) script += `${h.content}${h.name}\n`;
-  }
-  void run;
-  void state;
-  return commandArgv({ kind: "shell", command: script }, shell);
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Create WORKDIR's directory (and missing parents) inside the tree, as docker does. */
-async function makeWorkdir(rootfs: string, dir: string): Promise<void> {
-  const abs = resolveInRoot(rootfs, dir);
-  const rel = path.relative(rootfs, abs).split(path.sep).join("/");
-  if (rel === "" || rel.startsWith("..")) return;
-  new TreeGuard(rootfs).parents(`${rel}/x`, true);
-  const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-  if (!st) fs.mkdirSync(abs, 0o755);
-}
-
-/** The config a `FROM scratch` stage starts from. */
-function scratchConfig(): ImageConfig {
-  return {
-    architecture: hostArchitecture(),
-    os: "linux",
-    config: { ...emptyContainerConfig() },
-    rootfs: { type: "layers", diff_ids: [] },
-    history: [],
-  };
 }
 
 function short(id: string): string {
   return id.replace(/^sha256:/, "").slice(0, 12);
-}
-
-function sha(s: string): string {
-  return createHash("sha256").update(s).digest("hex");
 }
