@@ -138,16 +138,14 @@ describe("strata build", () => {
     expect(cfg.WorkingDir).toBe("/final");
     // the RUN's build arg is in its history entry, as docker's `|1 VERSION=2.5 /bin/sh -c …`;
     // a predefined proxy arg is neither there nor in the cache key (no proxy: still cached)
-    const r2 = await build(
-      cli,
-      "--build-arg",
-      "VERSION=2.5",
-      "--target",
-      "builder",
-      "-t",
-      "stage1",
-      ctx,
+    // `--build-arg VERSION` takes the value from strata's environment
+    const r2 = await cli.run(
+      ["build", "--build-arg", "VERSION", "--target", "builder", "-t", "stage1", ctx],
+      {
+        env: { VERSION: "2.5" },
+      },
     );
+    expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/Step 4\/4 : RUN .*\n ---> Using cache\n/);
     const hist = await cli.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "stage1");
     expect(hist.split("\n")[0]).toBe(
@@ -160,7 +158,8 @@ describe("strata build", () => {
 
   itAsRoot("applies .dockerignore to COPY and to the context it sends", async () => {
     const ctx = await context({
-      Dockerfile: "FROM busybox\nCOPY . /ctx/\nRUN ls -a /ctx | sort | tr '\\n' ' '\n",
+      Dockerfile:
+        "FROM busybox\nCOPY . /ctx/\nCOPY *.txt *.log /glob/\nRUN ls -a /ctx | sort | tr '\\n' ' ' && ls /glob | tr '\\n' ' '\n",
       ".dockerignore": "*.log\nsecret*\n!keep.log\n",
       "app.txt": "app",
       "debug.log": "noise",
@@ -169,7 +168,9 @@ describe("strata build", () => {
       "sub/inner.log": "deep",
     });
     const r = await build(cli, "--no-cache", ctx);
-    expect(r.stdout).toContain("\n. .. .dockerignore Dockerfile app.txt keep.log sub Removing");
+    expect(r.stdout).toContain(
+      "\n. .. .dockerignore Dockerfile app.txt keep.log sub app.txt keep.log Removing",
+    );
     const copyExcluded = await context({
       Dockerfile: "FROM busybox\nCOPY secret.key /\n",
       ".dockerignore": "secret.key\n",
@@ -329,17 +330,35 @@ describe("strata build", () => {
     },
   );
 
-  itAsRoot("reads a tar context from stdin, and -q prints only the image ID", async () => {
-    const ctx = await context({ Dockerfile: "FROM busybox\nCOPY f /f\n", f: "tarred" });
-    const tarFile = join(await makeTempDir(), "ctx.tar");
-    await ok("tar", "-C", ctx, "-cf", tarFile, ".");
-    const r = await cli.run(["build", "-q", "-t", "fromstdin", "-"], {
-      input: await readFile(tarFile),
-    });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
-    expect(await cli.ok("run", "--rm", "fromstdin", "cat", "/f")).toBe("tarred");
-  });
+  itAsRoot(
+    "reads a tar context or the Dockerfile from stdin, and -q prints only the image ID",
+    async () => {
+      const ctx = await context({ Dockerfile: "FROM busybox\nCOPY f /f\n", f: "tarred" });
+      const tarFile = join(await makeTempDir(), "ctx.tar");
+      await ok("tar", "-C", ctx, "-cf", tarFile, ".");
+      const r = await cli.run(["build", "-q", "-t", "fromstdin", "-"], {
+        input: await readFile(tarFile),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      expect(await cli.ok("run", "--rm", "fromstdin", "cat", "/f")).toBe("tarred");
+      // `-f -`: the Dockerfile on stdin, the context a directory
+      const f = await cli.run(["build", "-q", "-f", "-", ctx], {
+        input: "FROM busybox\nCOPY f /from-stdin-dockerfile\n",
+      });
+      expect(f.code, f.stderr).toBe(0);
+      const id = f.stdout.trim();
+      expect(await cli.ok("run", "--rm", id, "cat", "/from-stdin-dockerfile")).toBe("tarred");
+      // several sources need a directory destination ending in /
+      const many = await cli.run(["build", "-f", "-", ctx], {
+        input: "FROM busybox\nCOPY f Dockerfile /dest\n",
+      });
+      expect(many.code).toBe(1);
+      expect(many.stderr).toContain(
+        "When using COPY with more than one source file, the destination must be a directory and end with a /",
+      );
+    },
+  );
 
   itAsRoot(
     "builds images that skopeo and umoci read, with docker's config fields and history",
