@@ -89,6 +89,7 @@ export * from "./snapshots/directory-usage.js";
 export * from "./snapshots/snapshot-meta-store.js";
 export * from "./snapshots/snapshotter.js";
 export * from "./snapshots/temp-snapshot-key.js";
+export * from "./snapshots/verify-snapshot-dirs.js";
 export * from "./store/container-pruner.js";
 export * from "./store/disk-usage.js";
 export * from "./store/store-check.js";

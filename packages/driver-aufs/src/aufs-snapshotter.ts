@@ -14,6 +14,7 @@ import {
   type Snapshotter,
   type SnapshotterCapabilities,
   type Usage,
+  verifySnapshotDirs,
   writeXattr,
 } from "@strata/core";
 import { AufsMountHandler, type AufsMountHandlerOptions } from "./aufs-mount-handler.js";
@@ -198,6 +199,11 @@ export class AufsSnapshotter implements Snapshotter {
       }
     }
     return n;
+  }
+
+  /** @inheritdoc */
+  async verify(): Promise<string[]> {
+    return verifySnapshotDirs(this.meta, path.join(this.root, "snapshots"));
   }
 
   async close(): Promise<void> {

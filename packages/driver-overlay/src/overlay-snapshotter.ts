@@ -13,6 +13,7 @@ import {
   type Snapshotter,
   type SnapshotterCapabilities,
   type Usage,
+  verifySnapshotDirs,
 } from "@strata/core";
 import type { OverlayProbeResult } from "./overlay-probe.js";
 
@@ -205,6 +206,11 @@ export class OverlaySnapshotter implements Snapshotter {
       }
     }
     return n;
+  }
+
+  /** @inheritdoc */
+  async verify(): Promise<string[]> {
+    return verifySnapshotDirs(this.meta, path.join(this.root, "snapshots"));
   }
 
   async close(): Promise<void> {
