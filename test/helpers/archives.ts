@@ -166,17 +166,23 @@ export interface StoreState {
   images: Record<string, string[]>;
 }
 
-/** The visible state of the store `cli` works on. */
+/** The visible state of the store `cli` works on (one `images` call, a directory listing). */
 export async function storeState(cli: StrataCli): Promise<StoreState> {
   const list = (d: string) => readdir(join(cli.root, d)).catch(() => [] as string[]);
-  const ids = [...new Set((await cli.ok("images", "-q", "--no-trunc")).split("\n"))].filter(
-    (l) => l !== "",
+  const rows = await cli.ok(
+    "images",
+    "-a",
+    "--no-trunc",
+    "--format",
+    "{{.ID}} {{.Repository}}:{{.Tag}}",
   );
   const images: Record<string, string[]> = {};
-  if (ids.length > 0) {
-    const all = JSON.parse(await cli.ok("inspect", ...ids)) as { Id: string; RepoTags: string[] }[];
-    for (const img of all) images[img.Id] = img.RepoTags;
+  for (const row of rows.split("\n").filter((l) => l !== "")) {
+    const [id, tag] = row.split(" ") as [string, string];
+    images[id] ??= [];
+    if (tag !== "<none>:<none>") images[id].push(tag);
   }
+  for (const tags of Object.values(images)) tags.sort();
   return {
     blobs: (await list("content/blobs/sha256")).sort(),
     ingest: await list("content/ingest"),
