@@ -58,6 +58,7 @@ export async function extractArchive(
 /**
  * Copy the tree at `source` into the directory `destDir` as `as`, streaming a tar between
  * the two (archive and extract run together, so nothing is staged).
+ * @param onProgress told the bytes of tar streamed so far (a progress display).
  * @returns the bytes of tar streamed.
  */
 export async function copyPath(
@@ -65,14 +66,18 @@ export async function copyPath(
   destDir: string,
   as: string,
   sameOwner = false,
+  onProgress?: (bytes: number) => void,
 ): Promise<number> {
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
   const extracting = extractArchive(pipe, destDir, sameOwner);
   extracting.catch(() => pipe.destroy());
+  let streamed = 0;
   const sink: ByteSink = {
     async write(chunk) {
       // A failed extraction rejects the race, which stops the archiving too.
       if (!pipe.write(chunk)) await Promise.race([once(pipe, "drain"), extracting]);
+      streamed += chunk.length;
+      onProgress?.(streamed);
     },
   };
   try {
