@@ -16,6 +16,7 @@ import {
   type Snapshotter,
   type SnapshotterCapabilities,
   type Usage,
+  verifySnapshotDirs,
 } from "@strata/core";
 import { copyTree } from "./copy-tree.js";
 import { applyLinks, planLinks } from "./link-plan.js";
@@ -156,6 +157,17 @@ export class HardlinkSnapshotter implements Snapshotter {
   /** @inheritdoc */
   async close(): Promise<void> {
     this.meta.close();
+  }
+
+  /**
+   * @inheritdoc
+   * A view of a parent owns no directory (it shows the parent's).
+   */
+  async verify(): Promise<string[]> {
+    return verifySnapshotDirs(this.meta, path.join(this.root, "snapshots"), {
+      hasDir: (rec) => !(rec.kind === "view" && rec.parentIds.length > 0),
+      workAreas: [path.join(this.root, "staging"), path.join(this.root, "removing")],
+    });
   }
 
   /**

@@ -107,3 +107,25 @@ describe("hardlink: driver specifics", () => {
     expect(x?.ino).not.toBe(y?.ino);
   });
 });
+
+describe("hardlink: verify", () => {
+  it("reports a snapshot whose directory went missing and a directory no record owns", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "strata-hardlink-"));
+    const sn = new HardlinkSnapshotter(root);
+    try {
+      await sn.prepare("a");
+      await sn.commit("base", "a");
+      await sn.view("v", "base");
+      expect(await sn.verify()).toEqual([]);
+      const [m] = await sn.mounts("v");
+      await fs.rename(m?.source ?? "", path.join(root, "snapshots", "999"));
+      const problems = await sn.verify();
+      expect(problems).toHaveLength(2);
+      expect(problems.join("\n")).toContain('snapshot "base" (committed)');
+      expect(problems.join("\n")).toContain("no snapshot record owns it");
+    } finally {
+      await sn.close();
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});
