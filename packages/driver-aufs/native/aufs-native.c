@@ -292,18 +292,21 @@ static napi_value SetShownIno(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* passthroughDir(path, branchDir): answer path's children and listing from branchDir. */
+/* passthroughDir(path, branchDir, writable): answer path's children and listing from
+ * branchDir (with writable, the writable branch's: new files are made there too). */
 static napi_value PassthroughDir(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool rw = false;
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &rw);
   char *p = arg_string(env, argv[0]);
   char *b = p ? arg_string(env, argv[1]) : NULL;
   if (!b) {
     free(p);
     return NULL;
   }
-  pdir_register(p, b);
+  pdir_register(p, b, rw ? 1 : 0);
   return NULL;
 }
 

@@ -39,13 +39,17 @@ void alias_record(const struct fuse_entry_param *e);
 int alias_invalidate(uint64_t ino);
 uint64_t shown_ino(uint64_t backing);
 void shown_set(uint64_t backing, uint64_t shown);
-void pdir_register(char *path, char *branch); /* takes both strings */
+void pdir_register(char *path, char *branch, int rw); /* takes both strings */
+#define PDIR_RO 1
+#define PDIR_RW 2
 void pdir_forget(const char *path, int tree);
 int pdir_find(const char *dir, size_t n, char *out, size_t outsz);
 int pdir_path(const char *p, char *out, size_t outsz, const char **name);
 
 /* passthrough.c: FUSE passthrough of open files' data (Linux 6.9+). */
 extern int pt_enabled;
+/* The opcode of the request this libfuse thread is processing (0: unknown). */
+extern __thread uint32_t cur_opcode;
 int pt_reply_open(fuse_req_t req, const struct fuse_file_info *f,
                   int (*real)(fuse_req_t, const struct fuse_file_info *));
 void pt_created(uint64_t nodeid, const struct fuse_file_info *f);

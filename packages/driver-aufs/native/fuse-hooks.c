@@ -42,10 +42,51 @@ static void slot_end(void) {
   pthread_mutex_unlock(&slot_mu);
 }
 
+/* Create `p` here when its directory is one only the writable branch holds (made through
+ * the union, or opaque there): no copy-up, no whiteout, nothing the union must learn (it
+ * asks the writable branch afresh for every name). As UnionOperations.create does: the
+ * caller's flags, its owner (the parent's group under a setgid directory), setuid and
+ * setgid bits again after the chown. 1 with *r set when done here, 0 for JavaScript. */
+static int native_create(const char *p, mode_t mode, struct fuse_file_info *fi, int *r) {
+  char full[PATH_MAX];
+  const char *name;
+  if (!p || !fi || pdir_path(p, full, sizeof full, &name) != PDIR_RW) return 0;
+  if (strncmp(name, ".fuse_hidden", 12) == 0) return 0;
+  if (strncmp(name, ".wh.", 4) == 0) {
+    *r = -EPERM;
+    return 1;
+  }
+  int extra = fi->flags & ~(O_ACCMODE | O_APPEND | O_NOCTTY);
+  int fd = open(full, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | extra, mode & 07777);
+  if (fd < 0) {
+    *r = -errno;
+    return 1;
+  }
+  if (slot.uid != 0 || slot.gid != 0) {
+    char parent[PATH_MAX];
+    struct stat pst;
+    size_t n = strlen(full) - strlen(name) - 1;
+    memcpy(parent, full, n);
+    parent[n] = '\0';
+    gid_t gid = stat(parent, &pst) == 0 && (pst.st_mode & S_ISGID) ? (gid_t)-1 : slot.gid;
+    if (fchown(fd, slot.uid, gid) < 0 ||
+        ((mode & (S_ISUID | S_ISGID)) && fchmod(fd, mode & 07777) < 0)) {
+      *r = -errno;
+      close(fd);
+      unlink(full);
+      return 1;
+    }
+  }
+  fi->fh = (uint64_t)fd;
+  *r = 0;
+  return 1;
+}
+
 static int w_create(const char *p, mode_t mode, struct fuse_file_info *fi) {
   slot_begin();
   slot.flags = fi ? fi->flags : 0;
-  int r = orig_ops.create(p, mode, fi);
+  int r = 0;
+  if (!native_create(p, mode, fi, &r)) r = orig_ops.create(p, mode, fi);
   slot_end();
   return r;
 }
@@ -194,7 +235,10 @@ static int w_getattr(const char *p, struct stat *st);
 static void ms_times(struct stat *st);
 
 static int w_fgetattr(const char *p, struct stat *st, struct fuse_file_info *fi) {
-  if (p && *p) return w_getattr(p, st);
+  /* After a create, libfuse asks for the new file's attributes: its descriptor has them
+   * (a file just made in the writable branch shows its own inode number), which spares a
+   * second round trip to JavaScript per create. */
+  if (p && *p && !(cur_opcode == FUSE_CREATE && fi && fi->fh > 0)) return w_getattr(p, st);
   if (fi && fi->fh > 0) {
     if (fstat((int)fi->fh, st) < 0) return -errno;
     st->st_ino = (ino_t)shown_ino((uint64_t)st->st_ino);
@@ -215,10 +259,36 @@ static void ms_times(struct stat *st) {
 static int w_getattr(const char *p, struct stat *st) {
   char full[PATH_MAX];
   const char *name;
-  if (p && strcmp(p, "/") != 0 && pdir_path(p, full, sizeof full, &name)) {
-    if (strncmp(name, ".wh.", 4) == 0) return -ENOENT;
+  if (p && strcmp(p, "/") != 0 && pdir_find(p, strlen(p), full, sizeof full)) {
+    /* A passthrough directory itself: its one branch's directory, whose inode number is
+     * the one the union shows for it (its lowest branch's). */
     if (lstat(full, st) < 0) return -errno;
     ms_times(st);
+    return 0;
+  }
+  int kind = p && strcmp(p, "/") != 0 ? pdir_path(p, full, sizeof full, &name) : 0;
+  if (kind) {
+    if (strncmp(name, ".wh.", 4) == 0) return -ENOENT;
+    /* Unlinked while open: the union moved it away and knows where (JavaScript). */
+    if (strncmp(name, ".fuse_hidden", 12) == 0) return orig_ops.getattr(p, st);
+    if (lstat(full, st) < 0) return -errno;
+    ms_times(st);
+    /* A file copied up into the writable branch shows its origin's number. */
+    if (!S_ISDIR(st->st_mode)) st->st_ino = (ino_t)shown_ino((uint64_t)st->st_ino);
+    /* A directory below a passthrough directory is one too (only that branch holds it):
+     * registered here, its children's lookups need no round trip to JavaScript either. The
+     * union forgets it like any other (UnionTree.forget tells this side every time). */
+    if (S_ISDIR(st->st_mode)) {
+      char known[PATH_MAX];
+      if (!pdir_find(p, strlen(p), known, sizeof known)) {
+        char *path = strdup(p), *branch = strdup(full);
+        if (path && branch) pdir_register(path, branch, kind == PDIR_RW);
+        else {
+          free(path);
+          free(branch);
+        }
+      }
+    }
     return 0;
   }
   return orig_ops.getattr(p, st);

@@ -130,9 +130,10 @@ void shown_set(uint64_t backing, uint64_t shown) {
 }
 
 /* --- passthrough directories ----------------------------------------------------------------
- * A directory that only one read-only branch holds (no writable branch, no other branch
- * merges into it) resolves its children by plain lookup in that branch's directory: no
- * whiteout can apply and nothing changes while it stays so. The union (JavaScript) decides
+ * A directory that only one branch holds (no other branch merges into it: a read-only
+ * branch's, or one only the writable branch has) resolves its children by plain lookup in
+ * that branch's directory: no whiteout can apply, and what changes there changes through
+ * the union, which asks the branch afresh (lstat, opendir) every time. The union (JavaScript) decides
  * which directories those are and registers them here with the branch directory; getattr
  * of their children and readdir of them are then answered on libfuse's thread, without a
  * round trip to JavaScript. The union drops a registration before anything could make the
@@ -142,6 +143,7 @@ void shown_set(uint64_t backing, uint64_t shown) {
 struct pdir {
   char *path;   /* union path, "/a/b" */
   char *branch; /* the branch's directory */
+  int rw;       /* the branch is the writable one */
   struct pdir *next;
 };
 
@@ -154,7 +156,8 @@ static size_t str_bucket(const char *s, size_t n) {
   return (size_t)(h % ALIAS_BUCKETS);
 }
 
-/* Copy the branch directory of union directory `dir` (length n) into out; 0 when none. */
+/* Copy the branch directory of union directory `dir` (length n) into out: PDIR_RO or
+ * PDIR_RW (the writable branch's), 0 when none. */
 int pdir_find(const char *dir, size_t n, char *out, size_t outsz) {
   int found = 0;
   pthread_rwlock_rdlock(&pdir_lock);
@@ -163,7 +166,7 @@ int pdir_find(const char *dir, size_t n, char *out, size_t outsz) {
       size_t bl = strlen(d->branch);
       if (bl < outsz) {
         memcpy(out, d->branch, bl + 1);
-        found = 1;
+        found = d->rw ? PDIR_RW : PDIR_RO;
       }
       break;
     }
@@ -206,12 +209,13 @@ int pdir_path(const char *p, char *out, size_t outsz, const char **name) {
   if (!slash) return 0;
   size_t n = slash == p ? 1 : (size_t)(slash - p);
   char branch[PATH_MAX];
-  if (!pdir_find(p, n, branch, sizeof branch)) return 0;
+  int kind = pdir_find(p, n, branch, sizeof branch);
+  if (!kind) return 0;
   *name = slash + 1;
-  return snprintf(out, outsz, "%s/%s", branch, slash + 1) < (int)outsz;
+  return snprintf(out, outsz, "%s/%s", branch, slash + 1) < (int)outsz ? kind : 0;
 }
 
-void pdir_register(char *path, char *branch) {
+void pdir_register(char *path, char *branch, int rw) {
   pdir_forget(path, 0);
   struct pdir *d = malloc(sizeof *d);
   if (!d) {
@@ -221,6 +225,7 @@ void pdir_register(char *path, char *branch) {
   }
   d->path = path;
   d->branch = branch;
+  d->rw = rw;
   pthread_rwlock_wrlock(&pdir_lock);
   size_t k = str_bucket(path, strlen(path));
   d->next = pdirs[k];

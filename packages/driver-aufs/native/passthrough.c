@@ -91,7 +91,7 @@ static int pt_offered = 0;
 int pt_enabled = 0;
 
 /* The request this libfuse thread is processing. */
-static __thread uint32_t cur_opcode = 0;
+__thread uint32_t cur_opcode = 0;
 static __thread uint64_t cur_nodeid = 0;
 
 enum pt_mode { PT_CACHED = 1, PT_PASSTHROUGH = 2 };

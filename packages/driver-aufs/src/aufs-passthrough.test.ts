@@ -4,7 +4,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type Mount, MountManager } from "@strata/core";
+import { type Mount, MountManager, run } from "@strata/core";
 import { expectErrno, privilegeGap } from "@strata/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseAufsMount } from "./aufs-mount-spec.js";
@@ -143,5 +143,65 @@ describe(`aufs: file data through FUSE passthrough${why}`, () => {
     await reader.close();
     expect((await fs.stat(path.join(mnt, "b"))).size).toBe(14);
     expect(await fs.readFile(path.join(mnt, "b"), "utf8")).toBe("one\ntwo\nthree\n");
+  });
+
+  test("a directory made through the union, answered natively: an open file unlinked, a copied-up file moved in", async () => {
+    const { mnt } = await childOf(async (dir) => {
+      await fs.writeFile(path.join(dir, "lower"), "from below\n");
+    });
+    const originIno = (await fs.stat(path.join(mnt, "lower"))).ino;
+    await fs.mkdir(path.join(mnt, "made/sub"), { recursive: true });
+    await fs.writeFile(path.join(mnt, "made/sub/a"), "a\n");
+    expect((await fs.stat(path.join(mnt, "made/sub/a"))).size).toBe(2);
+    const fh = await fs.open(path.join(mnt, "made/sub/a"), "r");
+    await fs.unlink(path.join(mnt, "made/sub/a"));
+    expect((await fh.stat()).size).toBe(2);
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    expect(buf.subarray(0, bytesRead).toString()).toBe("a\n");
+    await fh.close();
+    await fs.appendFile(path.join(mnt, "lower"), "changed\n"); // a copy-up
+    await fs.rename(path.join(mnt, "lower"), path.join(mnt, "made/sub/moved"));
+    const st = await fs.stat(path.join(mnt, "made/sub/moved"));
+    expect(st.ino).toBe(originIno);
+    expect(st.size).toBe(19);
+    expect(await fs.readdir(path.join(mnt, "made/sub"))).toEqual(["moved"]);
+    await expectErrno(fs.lstat(path.join(mnt, "made/sub/a")), ["ENOENT"], "the unlinked file");
+  });
+
+  test("files made in a directory only the writable branch holds (made natively) belong to their creator", async () => {
+    const { mnt, mounts } = await childOf(async () => {});
+    await fs.mkdir(path.join(mnt, "made"));
+    await fs.chmod(path.join(mnt, "made"), 0o1777);
+    await fs.mkdir(path.join(mnt, "sgid"));
+    await fs.chown(path.join(mnt, "sgid"), 0, 50);
+    await fs.chmod(path.join(mnt, "sgid"), 0o2777);
+    await fs.readdir(path.join(mnt, "made")); // the union now answers it natively
+    const script = `: > ${mnt}/made/mine && : > ${mnt}/sgid/grouped && mkdir ${mnt}/made/d && : > ${mnt}/made/d/deeper`;
+    await run("setpriv", [
+      "--reuid",
+      "1000",
+      "--regid",
+      "1000",
+      "--clear-groups",
+      "sh",
+      "-c",
+      script,
+    ]);
+    const upper = parseAufsMount(mounts[0]!).branches[0]!.root;
+    for (const [rel, gid] of [
+      ["made/mine", 1000],
+      ["sgid/grouped", 50],
+      ["made/d/deeper", 1000],
+    ] as const) {
+      for (const root of [mnt, upper]) {
+        const st = await fs.stat(path.join(root, rel));
+        expect([st.uid, st.gid], `${root}/${rel}`).toEqual([1000, gid]);
+      }
+    }
+    await fs.writeFile(path.join(mnt, "made/x"), "x", { mode: 0o4755 });
+    expect((await fs.stat(path.join(mnt, "made/x"))).mode & 0o7777).toBe(0o4755);
+    await expectErrno(fs.writeFile(path.join(mnt, "made/.wh.x"), ""), ["EPERM"], ".wh. name");
+    expect((await fs.readdir(path.join(mnt, "made"))).sort()).toEqual(["d", "mine", "x"]);
   });
 });

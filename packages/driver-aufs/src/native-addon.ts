@@ -48,7 +48,7 @@ export interface AufsNative {
    * Answer the children's getattr and the readdir of union directory `p` from `branchDir`
    * on libfuse's threads (a directory that only that read-only branch holds).
    */
-  passthroughDir(p: string, branchDir: string): void;
+  passthroughDir(p: string, branchDir: string, writable: boolean): void;
   /** Stop answering `p` natively (with `tree`, everything below it too). */
   forgetPassthrough(p: string, tree: boolean): void;
   /** Whether the next mount serves file data natively (default true). */

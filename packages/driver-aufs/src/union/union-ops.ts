@@ -51,9 +51,9 @@ export class UnionOperations {
     private readonly log: (msg: string) => void = () => {},
   ) {
     tree.onXino = (backing, shown) => native.setShownIno(backing, shown);
-    tree.onPassthrough = (p, branchDir, below) => {
+    tree.onPassthrough = (p, branchDir, below, writable) => {
       if (branchDir === undefined) native.forgetPassthrough(p, below);
-      else native.passthroughDir(p, branchDir);
+      else native.passthroughDir(p, branchDir, writable);
     };
   }
 

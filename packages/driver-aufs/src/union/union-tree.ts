@@ -116,15 +116,21 @@ export class UnionTree {
   /** Told of every change to the shown inode numbers (the native data path mirrors them). */
   onXino: (backing: number, shown: number) => void = () => {};
   private readonly entries = new Map<string, UnionEntry>();
-  /** Directories only one read-only branch holds, told to {@link onPassthrough}. */
+  /** Directories only one branch holds, told to {@link onPassthrough}. */
   private readonly passthrough = new Set<string>();
   /**
    * Told when directory `p` becomes a passthrough (`branchDir`: the one branch directory
    * that holds it; its children resolve by plain lookup there) or stops being one
    * (`undefined`; with `tree`, everything below `p` too). The native helper then answers
-   * its children's getattr and its readdir on libfuse's thread.
+   * its children's getattr and its readdir on libfuse's thread; in a directory only the
+   * writable branch holds (`writable`) it also creates files.
    */
-  onPassthrough: (p: string, branchDir: string | undefined, tree: boolean) => void = () => {};
+  onPassthrough: (
+    p: string,
+    branchDir: string | undefined,
+    tree: boolean,
+    writable: boolean,
+  ) => void = () => {};
   private readonly listings: Map<string, Map<string, boolean> | null>[];
 
   constructor(readonly branches: readonly Branch[]) {
@@ -167,10 +173,12 @@ export class UnionTree {
     if (e) {
       if (this.entries.size >= MAX_ENTRIES) this.clear();
       this.entries.set(p, e);
+      // One branch holds the directory (a read-only one, or only the writable one: made
+      // through the union, or opaque there): its children resolve by plain lookup there.
       const only = e.dirs.length === 1 ? e.dirs[0]! : -1;
-      if (e.dir && only >= 0 && !this.isRw(only)) {
+      if (e.dir && only >= 0 && p !== "/") {
         this.passthrough.add(p);
-        this.onPassthrough(p, this.abs(only, p), false);
+        this.onPassthrough(p, this.abs(only, p), false, this.isRw(only));
       }
     }
     return e;
@@ -314,10 +322,15 @@ export class UnionTree {
     return out;
   }
 
-  /** Forget what is known about `p` (after a change that may resolve it differently). */
+  /**
+   * Forget what is known about `p` (after a change that may resolve it differently). The
+   * native side is told every time: it registers passthrough directories below the ones it
+   * was told of by itself, which this side does not know.
+   */
   forget(p: string): void {
     this.entries.delete(p);
-    if (this.passthrough.delete(p)) this.onPassthrough(p, undefined, false);
+    this.passthrough.delete(p);
+    this.onPassthrough(p, undefined, false, false);
   }
 
   /** Forget `p` and everything below it. */
@@ -325,19 +338,14 @@ export class UnionTree {
     this.entries.delete(p);
     const prefix = p === "/" ? "/" : `${p}/`;
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
-    let any = this.passthrough.delete(p);
-    for (const k of this.passthrough) {
-      if (k.startsWith(prefix)) {
-        this.passthrough.delete(k);
-        any = true;
-      }
-    }
-    if (any) this.onPassthrough(p, undefined, true);
+    this.passthrough.delete(p);
+    for (const k of this.passthrough) if (k.startsWith(prefix)) this.passthrough.delete(k);
+    this.onPassthrough(p, undefined, true, false); // always: see forget
   }
 
   private clear(): void {
     this.entries.clear();
     this.passthrough.clear();
-    this.onPassthrough("/", undefined, true);
+    this.onPassthrough("/", undefined, true, false);
   }
 }
