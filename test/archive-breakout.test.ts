@@ -333,11 +333,10 @@ describe("strata build, ADD of a local archive", () => {
     baseNames = (await readdir(a.base)).sort();
   });
 
-  for (const { c, n } of cliCases) {
-    // ADD unpacks what its magic bytes call an archive: damaged streams may be refused or,
-    // when the header no longer says "archive", copied as a plain file (docker does both).
-    const damaged = c.gzip || /truncated|cut short|checksum/.test(c.name);
-    const expected: BreakoutCase = damaged ? { ...c, outcome: "either", error: /.+/ } : c;
+  // Damaged streams are left to import: ADD unpacks what its magic bytes call an archive,
+  // and a damaged one may be refused or copied as a plain file (docker's ADD does both).
+  const wellFormed = cliCases.filter(({ c }) => !c.gzip && !/truncated|cut short/.test(c.name));
+  for (const { c, n } of wellFormed) {
     it(`${c.outcome === "reject" ? "refuses" : "contains"}: ${c.name}`, async () => {
       const ctx = join(a.base, "contexts", `case-${n}`);
       await mkdir(ctx);
@@ -345,7 +344,7 @@ describe("strata build, ADD of a local archive", () => {
       await writeFile(join(ctx, name), await c.tar(a.victim));
       await writeFile(join(ctx, "Dockerfile"), `FROM scratch\nADD ${name} /\n`);
       const before = await snapshotVictim(a.victim);
-      await expectCliOutcome(cli, expected, ["build", "-q", "-t", `case:${n}`, ctx]);
+      await expectCliOutcome(cli, c, ["build", "-q", "-t", `case:${n}`, ctx]);
       await expectNothingOutside(a, before, baseNames);
     });
   }
