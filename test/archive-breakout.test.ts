@@ -349,3 +349,43 @@ describe("strata build, ADD of a local archive", () => {
     });
   }
 });
+
+// --- strata cp - CONTAINER:/ (a tar on stdin) -----------------------------------------
+
+describe("strata cp of a tar from stdin into a container", () => {
+  let a: Arena;
+  let cli: StrataCli;
+  let baseNames: string[];
+  const wellFormed = cliCases.filter(({ c }) => !c.gzip && !/truncated|cut short/.test(c.name));
+  beforeAll(async () => {
+    a = await arena();
+    await mkdir(join(a.base, "root"));
+    cli = await createStrata({ driver: "vfs", root: join(a.base, "root") });
+    const base = join(a.base, "base.tar");
+    await writeFile(
+      base,
+      await craftTar([
+        { name: "etc/", type: "dir" },
+        { name: "etc/hostname", body: "box\n" },
+      ]),
+    );
+    await cli.ok("import", base, "base:1");
+    await cli.ok("create", "--name", "target", "base:1", "/bin/true");
+    baseNames = (await readdir(a.base)).sort();
+  });
+  afterAll(async () => {
+    await cli.run("rm", "-f", "target");
+  });
+
+  for (const { c } of wellFormed) {
+    it(`${c.outcome === "reject" ? "refuses" : "contains"}: ${c.name}`, async () => {
+      const before = await snapshotVictim(a.victim);
+      const r = await cli.run(["cp", "-", "target:/"], { input: await c.tar(a.victim) });
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      if (c.outcome === "reject") expect(r.code, `${c.name}: ${r.stderr}`).toBe(1);
+      if (c.outcome === "accept") expect(r.code, `${c.name}: ${r.stderr}`).toBe(0);
+      if (r.code !== 0 && c.error) expect(r.stderr).toMatch(c.error);
+      await expectNothingOutside(a, before, baseNames);
+    });
+  }
+});

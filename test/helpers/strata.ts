@@ -79,7 +79,11 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
         stderr: err,
       });
     });
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    if (options.input !== undefined) {
+      // A command that refuses its input early exits before reading it all: not an error here.
+      child.stdin?.on("error", () => {});
+      child.stdin?.end(options.input);
+    }
   });
 }
 
