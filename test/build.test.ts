@@ -226,6 +226,17 @@ describe("strata build", () => {
       const afterPrune = await build(cli, "-t", "cached", ctx);
       expect(afterPrune.stdout).not.toContain("Running in");
       expect(builtId(afterPrune)).toBe(builtId(noCache));
+
+      // rmi of the built image takes its untagged parents (the intermediate images) along,
+      // as docker's does; the tagged base stays
+      const chain = (await cli.ok("history", "--no-trunc", "--format", "{{.ID}}", "cached"))
+        .split("\n")
+        .filter((id) => id.startsWith("sha256:"));
+      const base = (await cli.ok("images", "-q", "--no-trunc", "busybox")).trim();
+      expect(chain).toHaveLength(5); // busybox and the 4 steps' images, the last one tagged
+      await cli.ok("rmi", "cached");
+      const left = (await cli.ok("images", "-a", "-q", "--no-trunc")).split("\n");
+      expect(chain.filter((id) => left.includes(id))).toEqual([base]);
     },
   );
 

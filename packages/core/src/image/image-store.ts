@@ -483,46 +483,67 @@ export class ImageStore {
         for (const n of names) untag(n);
       }
       if (user) return; // forced untag of an image in use: docker keeps the image itself
-      const layers = db
-        .prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC")
-        .all(row.id) as { chain_id: string }[];
-      const blobs = (
-        db.prepare("SELECT digest FROM image_blobs WHERE image_id = ?").all(row.id) as {
-          digest: string;
-        }[]
-      ).map((r) => r.digest);
-      db.prepare("DELETE FROM images WHERE id = ?").run(row.id);
-      out.push({ deleted: row.id });
-      for (const { chain_id } of layers) {
-        const still = db
-          .prepare("SELECT 1 FROM image_layers WHERE chain_id = ? LIMIT 1")
-          .get(chain_id);
-        if (!still) {
-          out.push({ deleted: chain_id });
-          // Drivers holding this layer prune it: this one right after the commit (or at its
-          // next start if this process dies first), the others when they next start.
-          LayerUnpacker.markPrunePending(db, this.unpacker.driverName);
-          const holders = db
-            .prepare("SELECT driver FROM snapshots WHERE chain_id = ?")
-            .all(chain_id) as { driver: string }[];
-          for (const { driver } of holders) LayerUnpacker.markPrunePending(db, driver);
-          db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
+      const drop = (id: string): void => {
+        const layers = db
+          .prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC")
+          .all(id) as { chain_id: string }[];
+        const blobs = (
+          db.prepare("SELECT digest FROM image_blobs WHERE image_id = ?").all(id) as {
+            digest: string;
+          }[]
+        ).map((r) => r.digest);
+        db.prepare("DELETE FROM images WHERE id = ?").run(id);
+        out.push({ deleted: id });
+        for (const { chain_id } of layers) {
+          const still = db
+            .prepare("SELECT 1 FROM image_layers WHERE chain_id = ? LIMIT 1")
+            .get(chain_id);
+          if (!still) {
+            out.push({ deleted: chain_id });
+            // Drivers holding this layer prune it: this one right after the commit (or at its
+            // next start if this process dies first), the others when they next start.
+            LayerUnpacker.markPrunePending(db, this.unpacker.driverName);
+            const holders = db
+              .prepare("SELECT driver FROM snapshots WHERE chain_id = ?")
+              .all(chain_id) as { driver: string }[];
+            for (const { driver } of holders) LayerUnpacker.markPrunePending(db, driver);
+            db.prepare("DELETE FROM snapshots WHERE chain_id = ?").run(chain_id);
+          }
         }
-      }
-      db.prepare(
-        "DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)",
-      ).run();
-      for (const d of blobs) {
-        // A blob another process has just written (or is reusing) for an image it is about
-        // to record stays: that process records it or, if it dies, leaves it unreferenced.
-        // A blob a layer record still names (the same layer stored for another image
-        // under this blob) stays too.
+        db.prepare(
+          "DELETE FROM layers WHERE diff_id NOT IN (SELECT diff_id FROM image_layers)",
+        ).run();
+        for (const d of blobs) {
+          // A blob another process has just written (or is reusing) for an image it is about
+          // to record stays: that process records it or, if it dies, leaves it unreferenced.
+          // A blob a layer record still names (the same layer stored for another image
+          // under this blob) stays too.
+          if (
+            !db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d) &&
+            !db.prepare("SELECT 1 FROM layers WHERE blob_digest = ? LIMIT 1").get(d) &&
+            !this.content.leasedSync(d)
+          )
+            blobsToDelete.push(d);
+        }
+      };
+      drop(row.id);
+      // As docker's rmi (unless --no-prune): untagged parents that nothing else uses go
+      // too, e.g. the intermediate images of a build.
+      let parent = opts.noPrune ? null : row.parent;
+      while (parent) {
+        const p = db.prepare("SELECT id, parent FROM images WHERE id = ?").get(parent) as
+          | { id: string; parent: string | null }
+          | undefined;
         if (
-          !db.prepare("SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1").get(d) &&
-          !db.prepare("SELECT 1 FROM layers WHERE blob_digest = ? LIMIT 1").get(d) &&
-          !this.content.leasedSync(d)
+          !p ||
+          db.prepare("SELECT 1 FROM tags WHERE image_id = ? LIMIT 1").get(p.id) ||
+          db.prepare("SELECT 1 FROM repo_digests WHERE image_id = ? LIMIT 1").get(p.id) ||
+          db.prepare("SELECT 1 FROM images WHERE parent = ? LIMIT 1").get(p.id) ||
+          db.prepare("SELECT 1 FROM containers WHERE image_id = ? LIMIT 1").get(p.id)
         )
-          blobsToDelete.push(d);
+          break;
+        drop(p.id);
+        parent = p.parent;
       }
       // Take blob files out while holding the write lock: a concurrent addImage checks that
       // its blobs exist inside its own transaction, after this one commits. They go to the
