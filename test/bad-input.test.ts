@@ -7,7 +7,7 @@
  * with the same tags, the same blob files, nothing left in ingest (checked around each
  * case: a change made by any of its commands would still show at its end).
  */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -111,6 +111,31 @@ describe("bad flag values", () => {
       /template parsing error: template: :1: unclosed action/,
     );
     await expectBadInput(["images", "--format", "{{pad .ID -1 0}}"], /negative Repeat count/);
+  });
+});
+
+describe("malformed Dockerfiles", () => {
+  it("give docker's parse errors with their line, and build nothing", async () => {
+    const cases: [string, RegExp][] = [
+      ["FROM\n", /Dockerfile parse error on line 1: FROM requires either one or three arguments/],
+      ["FROM scratch\nNOPE x\n", /parse error on line 2: unknown instruction: NOPE/],
+      ["", /the Dockerfile cannot be empty/],
+      [
+        "FROM scratch\nCOPY $" + "{A:?needed} /\n",
+        /failed to process "\$\{A:\?needed\}": A: needed/,
+      ],
+      ["FROM scratch\nHEALTHCHECK --interval=1e400s CMD true\n", /.+/],
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const ctx = join(work, `ctx-${i}`);
+      await mkdir(ctx);
+      await writeFile(join(ctx, "Dockerfile"), text);
+      const r = await cli.run("build", "-q", ctx);
+      expect(r.stderr, text).toMatch(message);
+      expect(r.stderr).toMatch(/(^|\n)Error: /);
+      expect(r.stderr).not.toMatch(/\n\s+at |TypeError|RangeError/);
+      expect(r.code).toBe(1);
+    }
   });
 });
 
