@@ -347,11 +347,13 @@ describe("strata build", () => {
       const ctx = await context({ Dockerfile: "FROM busybox\nCOPY f /f\n", f: "tarred" });
       const tarFile = join(await makeTempDir(), "ctx.tar");
       await ok("tar", "-C", ctx, "-cf", tarFile, ".");
-      const r = await cli.run(["build", "-q", "-t", "fromstdin", "-"], {
+      const iid = join(await makeTempDir(), "iid");
+      const r = await cli.run(["build", "-q", "--iidfile", iid, "-t", "fromstdin", "-"], {
         input: await readFile(tarFile),
       });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      expect(await readFile(iid, "utf8")).toBe(r.stdout.trim());
       expect(await cli.ok("run", "--rm", "fromstdin", "cat", "/f")).toBe("tarred");
       // `-f -`: the Dockerfile on stdin, the context a directory
       const f = await cli.run(["build", "-q", "-f", "-", ctx], {

@@ -56,6 +56,7 @@ export class ImageBuildCommand extends StrataCommand {
   network = Option.String("--network", {
     description: "Networking mode for the RUN instructions during build (none or host)",
   });
+  iidfile = Option.String("--iidfile", { description: "Write the image ID to the file" });
   rm = Option.Boolean("--rm", true, {
     description: "Remove intermediate containers after a successful build (always)",
   });
@@ -165,6 +166,7 @@ export class ImageBuildCommand extends StrataCommand {
           ...(ignore ? { ignore } : {}),
           out,
         });
+        if (this.iidfile !== undefined) fs.writeFileSync(this.iidfile, res.imageId);
         if (this.quiet) this.print(`${res.imageId}\n`);
         return 0;
       } catch (err) {
