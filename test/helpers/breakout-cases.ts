@@ -41,6 +41,11 @@ export interface BreakoutCase {
   outcome: BreakoutOutcome;
   /** The error a rejection carries (matched against the message or stderr). */
   error?: RegExp;
+  /**
+   * The outcome where the tar is a plain archive, not a layer (`cp`, build's ADD): there
+   * `.wh.` names are ordinary files, as docker extracts them. Default: `outcome`.
+   */
+  plain?: BreakoutOutcome;
   /** A gzip-compressed blob rather than a plain tar (corrupt-stream cases). */
   gzip?: boolean;
   /**
@@ -308,6 +313,7 @@ export const breakoutCases: readonly BreakoutCase[] = [
   // --- whiteouts
   {
     name: "a whiteout of .. (.wh..)",
+    plain: "accept",
     cli: true,
     tar: entries(() => [
       { name: "d/", type: "dir" },
@@ -318,12 +324,14 @@ export const breakoutCases: readonly BreakoutCase[] = [
   },
   {
     name: "a whiteout of .. at the root",
+    plain: "accept",
     tar: entries(() => [{ name: ".wh..", body: "" }]),
     outcome: "reject",
     error: /whiteout escapes its directory/,
   },
   {
     name: "a whiteout with an empty name (.wh.)",
+    plain: "accept",
     tar: entries(() => [{ name: "d/.wh.", body: "" }]),
     outcome: "reject",
     error: /whiteout escapes its directory/,

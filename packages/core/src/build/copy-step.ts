@@ -229,7 +229,8 @@ export class CopyPlan {
     const batch = changes.splice(0);
     // Parents first: writeLayerTar keeps the order, applyLayerTar creates missing parents.
     const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-    const extracting = applyLayerTar(pipe, rootfs, { sameOwner: true });
+    // Copied files are files: one named .wh.x is no whiteout (docker copies it as it is).
+    const extracting = applyLayerTar(pipe, rootfs, { sameOwner: true, whiteouts: false });
     extracting.catch(() => pipe.destroy());
     const sink: ByteSink = {
       async write(chunk) {
@@ -346,7 +347,7 @@ async function extractInto(file: string, rootfs: string, destPath: string): Prom
     stream = child.stdout as Readable;
   }
   try {
-    await applyLayerTar(stream, destAbs, { sameOwner: true });
+    await applyLayerTar(stream, destAbs, { sameOwner: true, whiteouts: false });
   } finally {
     child?.kill();
     raw.destroy();

@@ -52,7 +52,7 @@ export async function extractArchive(
   if (!st?.isDirectory()) {
     throw new InvalidArgumentError(`extraction point is not a directory: ${dest}`);
   }
-  await applyLayerTar(source, dest, { sameOwner });
+  await applyLayerTar(source, dest, { sameOwner, whiteouts: false }); // a plain archive
 }
 
 /**

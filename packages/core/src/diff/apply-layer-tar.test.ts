@@ -272,6 +272,23 @@ describe("applyLayerTar", () => {
     expect(await fs.readlink(path.join(target, "a"))).toBe(outside);
   });
 
+  it("extracts .wh. entries as plain files when whiteouts are off (cp, ADD, COPY)", async () => {
+    const dir = await tempDir();
+    await put(dir, "keep", "k");
+    await put(dir, "d/old", "o");
+    const tar = await packWithTarStream([
+      { name: ".wh.keep", body: "not a whiteout" },
+      { name: "d/.wh..wh..opq", body: "" },
+      { name: ".wh..wh.plnk/x", body: "x" },
+    ]);
+    await applyLayerTar(chunksOf(tar), dir, { whiteouts: false });
+    expect(await fs.readFile(path.join(dir, ".wh.keep"), "utf8")).toBe("not a whiteout");
+    expect(await exists(path.join(dir, "keep"))).toBe(true);
+    expect(await exists(path.join(dir, "d/old"))).toBe(true);
+    expect(await exists(path.join(dir, "d/.wh..wh..opq"))).toBe(true);
+    expect(await exists(path.join(dir, ".wh..wh.plnk/x"))).toBe(true);
+  });
+
   it("rejects a malformed tar as InvalidArgumentError", async () => {
     const tar = await packWithTarStream([{ name: "f", body: "x".repeat(1000) }]);
     const dir = await tempDir();

@@ -37,6 +37,12 @@ export interface ApplyLayerTarOptions {
    * as GNU tar's `--same-owner`; an unprivileged process keeps its own uid and gid.
    */
   sameOwner?: boolean;
+  /**
+   * Read `.wh.` entries as whiteouts (default true: a layer). False for a plain archive,
+   * as docker's `cp` and `ADD` extract one: `.wh.x` is a file named `.wh.x`, and an opaque
+   * marker clears nothing.
+   */
+  whiteouts?: boolean;
 }
 
 /** What {@link applyLayerTar} did. */
@@ -111,10 +117,11 @@ export async function applyLayerTar(
     // A leading "/" names a path inside the layer, as docker and containerd read it (umoci
     // writes the root directory as "/"); ".." is still refused by cleanLayerPath.
     const rel = cleanLayerPath(h.name.replace(/^\/+/, ""));
-    if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
+    const whiteouts = opts.whiteouts !== false;
+    if (whiteouts && rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
     const base = path.posix.basename(rel);
     try {
-      if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
         await whiteout(h, rel, base);
         continue;
       }
