@@ -5,6 +5,7 @@ import type {
   Instruction,
   ShellWordExpander,
 } from "../dockerfile/dockerfile-types.js";
+import { parseGoDuration } from "../dockerfile/go-duration.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { ContainerConfig, ImageConfig, LayerRecord } from "../image/image-types.js";
 
@@ -206,33 +207,6 @@ function declareArgs(
   return `ARG ${parts.join(" ")}`;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's `time.ParseDuration`, in nanoseconds. */
-export function parseDuration(s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let i = 0;
-  if (s === "0") return 0;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m) throw new InvalidArgumentError(`time: invalid duration "${s}"`);
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    i = re.lastIndex;
-  }
-  if (s === "") throw new InvalidArgumentError(`time: invalid duration ""`);
-  return Math.round(total);
-}
-
 function goDuration(ns: number): string {
   if (ns === 0) return "0s";
   const h = Math.floor(ns / 3600e9);
@@ -271,7 +245,8 @@ function healthcheck(
         throw new InvalidArgumentError(`--retries cannot be negative (${v})`);
       if (n > 0) hc.Retries = n;
     } else if (names[f.name]) {
-      const ns = parseDuration(v);
+      const ns = parseGoDuration(v);
+      if (ns < 0) throw new InvalidArgumentError(`Interval "${f.name}" cannot be negative`);
       durations[f.name] = ns;
       if (ns > 0) hc[names[f.name]!] = ns;
     } else {
