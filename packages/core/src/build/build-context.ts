@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveInRoot } from "../container/rootfs-lookup.js";
+import type { IgnoreMatcher } from "../dockerfile/dockerignore.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { hasWildcard, pathMatch } from "./path-match.js";
 
@@ -25,16 +26,16 @@ export interface SourceEntry {
 export class SourceTree {
   /**
    * @param root absolute path of the tree.
-   * @param excluded `.dockerignore`'s verdict on a relative path (`a/b`); none for images.
+   * @param ignore `.dockerignore`'s matcher (none for an image's tree).
    */
   constructor(
     readonly root: string,
-    private readonly excluded: (rel: string) => boolean = () => false,
+    private readonly ignore?: IgnoreMatcher,
   ) {}
 
   /** Whether `rel` is hidden by `.dockerignore`. */
   isExcluded(rel: string): boolean {
-    return rel !== "" && this.excluded(rel);
+    return rel !== "" && this.ignore !== undefined && this.ignore.matches(rel);
   }
 
   /**
@@ -65,16 +66,17 @@ export class SourceTree {
 
   /**
    * Every entry at and below `rel` (the entry itself first, then children in name order),
-   * excluded ones left out; directories are entered even when excluded, since a `!`
-   * exception may bring a child back, as docker's walk does.
+   * excluded ones left out; an excluded directory is entered only when a `!` exception
+   * may bring a child back (the matcher's `mustWalk`), as docker's walk does.
    */
   *walk(
     rel: string,
     abs = rel === "" ? this.root : path.join(this.root, rel),
   ): Generator<SourceEntry> {
     const st = fs.lstatSync(abs);
-    if (!this.isExcluded(rel)) yield { rel, abs, stat: st };
-    if (!st.isDirectory()) return;
+    const excluded = this.isExcluded(rel);
+    if (!excluded) yield { rel, abs, stat: st };
+    if (!st.isDirectory() || (excluded && !this.ignore?.mustWalk(rel))) return;
     for (const name of fs.readdirSync(abs).sort()) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
       yield* this.walk(childRel, path.join(abs, name));

@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import type { IgnoreMatcher } from "../dockerfile/dockerignore.js";
 
 /**
  * Options of {@link Builder.build} (`docker build`'s flags).
@@ -21,8 +22,8 @@ export interface BuildOptions {
   network?: string;
   /** Where the step lines and RUN output go (docker's classic builder stream). */
   out: Writable;
-  /** Names of files `.dockerignore` excludes are never seen; this matcher says which. */
-  ignore?: (rel: string) => boolean;
+  /** `.dockerignore`'s matcher: the paths it excludes are never seen by COPY and ADD. */
+  ignore?: IgnoreMatcher;
   signal?: AbortSignal;
 }
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { dockerignoreMatcher } from "./dockerignore.js";
 import { hasWildcard, pathMatch } from "./path-match.js";
 
 describe("pathMatch (Go's filepath.Match, as COPY wildcards use it)", () => {
@@ -24,34 +23,5 @@ describe("pathMatch (Go's filepath.Match, as COPY wildcards use it)", () => {
     expect(hasWildcard("src/*.js")).toBe(true);
     expect(hasWildcard("file[0-9]")).toBe(true);
     expect(hasWildcard("plain/path")).toBe(false);
-  });
-});
-
-describe("dockerignoreMatcher (docker's patternmatcher rules)", () => {
-  const m = dockerignoreMatcher([
-    "# a comment",
-    "",
-    "*.log",
-    "!keep.log",
-    "/build/",
-    "**/*.tmp",
-    "docs/**/draft",
-    "node_modules",
-  ]);
-  it.each([
-    ["debug.log", true],
-    ["keep.log", false],
-    ["sub/debug.log", false], // `*` does not cross a `/`
-    ["build", true],
-    ["build/out/x.o", true], // a matched parent hides its children
-    ["a/b/c.tmp", true],
-    ["c.tmp", true],
-    ["docs/draft", true],
-    ["docs/x/y/draft", true],
-    ["docs/final", false],
-    ["node_modules/pkg/index.js", true],
-    ["src/app.ts", false],
-  ])("%s excluded: %s", (rel, want) => {
-    expect(m(rel)).toBe(want);
   });
 });
