@@ -91,6 +91,29 @@ function fixChecksum(data: Buffer, off: number): void {
   data.write(`${sum.toString(8).padStart(6, "0")}\0 `, off + 148, 8, "latin1");
 }
 
+describe("readTar limits", () => {
+  it("refuses global PAX headers that add up past 8 MiB, each under the limit", async () => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const value = "v".repeat(3 * 1024 * 1024);
+      const rest = `k${i}=${value}\n`;
+      let len = rest.length + 1 + String(rest.length).length;
+      if (String(len).length !== String(rest.length + 1).length) len += 1;
+      const body = Buffer.from(`${len} ${rest}`);
+      const head = Buffer.alloc(BLOCK);
+      head.write("global", 0);
+      head.write("0000644\0", 100, "latin1");
+      head.write(`${body.length.toString(8).padStart(11, "0")}\0`, 124, "latin1");
+      head.write("g", 156, "latin1");
+      head.write("ustar\x0000", 257, "latin1");
+      fixChecksum(head, 0);
+      parts.push(head, body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK));
+    }
+    const r = await readAll(Buffer.concat([...parts, (await sampleArchive()).data]));
+    expect(r).toEqual({ error: "tar: global extended headers too large" });
+  });
+});
+
 describe("readTar (fuzzed)", () => {
   it("reads a valid archive the same whatever the chunking", async () => {
     const { data } = await sampleArchive();

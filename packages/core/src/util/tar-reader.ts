@@ -143,8 +143,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
           throw new InvalidArgumentError("tar: truncated extended header");
         }
         if (special === "x") pax = parsePaxRecords(body);
-        else if (special === "g") global = new Map([...global, ...parsePaxRecords(body)]);
-        else {
+        else if (special === "g") {
+          global = new Map([...global, ...parsePaxRecords(body)]);
+          // Global records last for the whole stream: bound what they may hold altogether.
+          let bytes = 0;
+          for (const [k, v] of global) bytes += k.length + v.length;
+          if (bytes > MAX_SPECIAL_SIZE)
+            throw new InvalidArgumentError("tar: global extended headers too large");
+        } else {
           const nul = body.indexOf(0);
           const s = body.toString("utf8", 0, nul < 0 ? body.length : nul);
           if (special === "L") longName = s;
