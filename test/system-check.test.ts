@@ -6,7 +6,7 @@
  * operation left for the next start (temporary files, temporary mounts) is gone by then.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -169,6 +169,28 @@ describe("system check", () => {
     const repaired = await cli.run("system", "check", "--repair");
     expect(repaired.stdout).toContain(`repaired: removed snapshot "container-${id}"`);
     expect(repaired.code).toBe(0);
+  });
+
+  itAsRoot("checks every driver the store has snapshots in", async () => {
+    const { cli } = await storeWithImages();
+    await cli.ok("--storage-driver", "overlay", "create", "--name", "on-overlay", "a:1", "true");
+    const sound = await cli.run("system", "check");
+    expect(sound.stdout).toMatch(/^Checked \d+ snapshots \(overlay\): no problems$/m);
+    expect(sound.code).toBe(0);
+    const dirs = join(cli.root, "overlay", "snapshots");
+    const first = (await readdir(dirs)).sort((x, y) => Number(x) - Number(y))[0]!;
+    await rename(join(dirs, first), join(cli.root, "overlay", "moved-away"));
+    const found = await cli.run("system", "check");
+    expect(found.stdout).toMatch(
+      new RegExp(
+        `^problem: driver overlay: snapshot "sha256:[0-9a-f]{64}" \\(committed\\): its directory ${dirs}/${first} is missing$`,
+        "m",
+      ),
+    );
+    expect(found.stdout).toMatch(/^Checked \d+ snapshots \(overlay\): 1 problem$/m);
+    expect(found.code).toBe(1);
+    await rename(join(cli.root, "overlay", "moved-away"), join(dirs, first));
+    await cli.ok("--storage-driver", "overlay", "rm", "on-overlay");
   });
 
   it("cleans a dead writer's temporary files at the next start", async () => {

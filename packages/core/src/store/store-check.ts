@@ -14,48 +14,16 @@ import type { DriverContext } from "../driver/driver-module.js";
 import { isErrorCode } from "../errors.js";
 import { ImageStore } from "../image/image-store.js";
 import type { ImageConfig } from "../image/image-types.js";
-import { LayerUnpacker } from "../image/layer-unpacker.js";
 import { MetadataStore } from "../metadata/metadata-store.js";
 import { cleanStaleTempMounts } from "../mount/mount-manager.js";
-import type { SnapshotInfo, Snapshotter } from "../snapshots/snapshotter.js";
-import { tempSnapshotOwner } from "../snapshots/temp-snapshot-key.js";
 import { Tokens } from "../tokens.js";
 import { run } from "../util/exec.js";
 import { processAlive } from "../util/process.js";
+import type { CheckFinding, Found, StoreCheckReport } from "./check-finding.js";
+import { SnapshotChecker } from "./snapshot-check.js";
 import { blobReferenced, StoreService } from "./store-service.js";
 
-/** One thing `system check` found. */
-export interface CheckFinding {
-  /** `problem`: the store is inconsistent; `note`: nothing wrong, but space to reclaim or work in progress. */
-  severity: "problem" | "note";
-  /** What it is about: `blob sha256:…`, `image sha256:…`, `tag …`, `snapshot "…"`, `mount …`. */
-  subject: string;
-  /** What is wrong with it. */
-  message: string;
-}
-
-/** What {@link StoreChecker.check} found, and with `repair` what it did. */
-export interface StoreCheckReport {
-  /** The driver whose snapshots were checked. */
-  driver: string;
-  /** Blobs whose digest was verified, and their bytes. */
-  blobs: { count: number; bytes: number };
-  images: number;
-  containers: number;
-  snapshots: number;
-  /** Everything found (after the repair, when one was asked for). */
-  findings: CheckFinding[];
-  /** How many findings are problems. */
-  problems: number;
-  /** What the repair did, one sentence each. */
-  repairs: string[];
-}
-
-/** A finding with the repair that removes it, when there is one. */
-interface Found extends CheckFinding {
-  order: number;
-  fix?: () => Promise<string | undefined>;
-}
+export type { CheckFinding, StoreCheckReport } from "./check-finding.js";
 
 /**
  * `strata system check`: verifies the whole store — every blob against its digest
@@ -74,18 +42,22 @@ export class StoreChecker {
     @inject(MetadataStore) private readonly meta: MetadataStore,
     @inject(ContentStore) private readonly content: ContentStore,
     @inject(ImageStore) private readonly images: ImageStore,
-    @inject(LayerUnpacker) private readonly unpacker: LayerUnpacker,
     @inject(ContainerStore) private readonly containers: ContainerStore,
-    @inject(Tokens.Snapshotter) private readonly snapshotter: Snapshotter,
     @inject(Tokens.DriverContext) private readonly driver: DriverContext,
     @inject(StoreService) private readonly store: StoreService,
     @inject(ContainerRunner) private readonly runner: ContainerRunner,
     @inject(ContainerService) private readonly containerService: ContainerService,
+    @inject(SnapshotChecker) private readonly snapshots: SnapshotChecker,
   ) {}
 
-  /** Check the store; with `repair`, fix what can be fixed and check again. */
-  async check(opts: { repair?: boolean } = {}): Promise<StoreCheckReport> {
-    let { report, found } = await this.scan();
+  /**
+   * Check the store; with `repair`, fix what can be fixed and check again. With
+   * `snapshotsOnly`, only the driver's snapshots (the store-wide part was checked through
+   * another driver).
+   */
+  async check(opts: { repair?: boolean; snapshotsOnly?: boolean } = {}): Promise<StoreCheckReport> {
+    const scan = () => (opts.snapshotsOnly ? this.scanSnapshots() : this.scan());
+    let { report, found } = await scan();
     if (!opts.repair) return report;
     const repairs: string[] = [];
     for (const f of [...found].sort((a, b) => a.order - b.order)) {
@@ -97,7 +69,7 @@ export class StoreChecker {
         repairs.push(`could not repair ${f.subject}: ${(err as Error).message}`);
       }
     }
-    ({ report, found } = await this.scan());
+    ({ report, found } = await scan());
     report.repairs = repairs;
     return report;
   }
@@ -109,26 +81,49 @@ export class StoreChecker {
     this.checkNames(found);
     const deadBuilds = new Set((await this.store.deadBuildContainers()).map((c) => c.id));
     const containers = this.checkContainers(found, deadBuilds);
-    const snapshots = await this.checkSnapshots(found, deadBuilds);
+    const snapshots = await this.snapshots.check(found, deadBuilds);
     await this.checkLeftovers(found);
     await this.checkMounts(found);
-    const findings = found.map(({ severity, subject, message }) => ({
+    return {
+      found,
+      report: this.reportOf(
+        found,
+        { count: blobs.count, bytes: blobs.bytes },
+        images,
+        containers,
+        snapshots,
+      ),
+    };
+  }
+
+  private async scanSnapshots(): Promise<{ report: StoreCheckReport; found: Found[] }> {
+    const found: Found[] = [];
+    const deadBuilds = new Set((await this.store.deadBuildContainers()).map((c) => c.id));
+    const snapshots = await this.snapshots.check(found, deadBuilds);
+    return { found, report: this.reportOf(found, { count: 0, bytes: 0 }, 0, 0, snapshots) };
+  }
+
+  private reportOf(
+    found: Found[],
+    blobs: { count: number; bytes: number },
+    images: number,
+    containers: number,
+    snapshots: number,
+  ): StoreCheckReport {
+    const findings: CheckFinding[] = found.map(({ severity, subject, message }) => ({
       severity,
       subject,
       message,
     }));
     return {
-      found,
-      report: {
-        driver: this.driver.name,
-        blobs: { count: blobs.count, bytes: blobs.bytes },
-        images,
-        containers,
-        snapshots,
-        findings,
-        problems: findings.filter((f) => f.severity === "problem").length,
-        repairs: [],
-      },
+      driver: this.driver.name,
+      blobs,
+      images,
+      containers,
+      snapshots,
+      findings,
+      problems: findings.filter((f) => f.severity === "problem").length,
+      repairs: [],
     };
   }
 
@@ -414,130 +409,6 @@ export class StoreChecker {
       });
     }
     return this.containers.list().length;
-  }
-
-  /** The selected driver's snapshots against the images, containers and metadata. */
-  private async checkSnapshots(found: Found[], deadBuilds: ReadonlySet<string>): Promise<number> {
-    const all: SnapshotInfo[] = [];
-    await this.snapshotter.walk((info) => {
-      all.push(info);
-    });
-    const byName = new Map(all.map((s) => [s.name, s]));
-    const { wanted, recorded } = this.meta.read((db) => ({
-      wanted: new Set(
-        (
-          db.prepare("SELECT DISTINCT chain_id FROM image_layers").all() as { chain_id: string }[]
-        ).map((r) => r.chain_id),
-      ),
-      recorded: (
-        db.prepare("SELECT chain_id FROM snapshots WHERE driver = ?").all(this.driver.name) as {
-          chain_id: string;
-        }[]
-      ).map((r) => r.chain_id),
-    }));
-    const containerIds = new Set(
-      this.containers
-        .list()
-        .filter((c) => c.driver === this.driver.name)
-        .map((c) => c.id),
-    );
-    const remove = (key: string) => async () => {
-      await this.removeTree(key, byName);
-      return `removed snapshot "${key}"`;
-    };
-    for (const s of all) {
-      const owner = tempSnapshotOwner(s.name);
-      const container = /^container-([0-9a-f]{64})(?:-init(?:-active)?)?$/.exec(s.name)?.[1];
-      if (owner !== undefined) {
-        if (processAlive(owner)) continue; // at work now
-        found.push({
-          severity: "problem",
-          subject: `snapshot "${s.name}"`,
-          message: `left half-made by process ${owner}, which is gone`,
-          order: 1,
-          fix: remove(s.name),
-        });
-      } else if (container !== undefined) {
-        if (containerIds.has(container)) continue;
-        found.push({
-          severity: "problem",
-          subject: `snapshot "${s.name}"`,
-          message: "belongs to no container",
-          order: 1,
-          fix: remove(s.name),
-        });
-      } else if (s.kind === "committed" && s.name.startsWith("sha256:") && !wanted.has(s.name)) {
-        found.push({
-          severity: "note",
-          subject: `snapshot "${s.name}"`,
-          message: "no image has this layer (a repair prunes it)",
-          order: 7,
-          fix: async () => {
-            const pruned = await this.unpacker.prune();
-            return pruned.includes(s.name) ? `pruned layer snapshot "${s.name}"` : undefined;
-          },
-        });
-      }
-    }
-    for (const chain of recorded) {
-      if (byName.get(chain)?.kind === "committed") continue;
-      // Bookkeeping only (which drivers to tell when the layer goes): a stale row is harmless.
-      found.push({
-        severity: "note",
-        subject: `snapshot "${chain}"`,
-        message: `recorded for driver ${this.driver.name}, but the driver does not have it (unpacked again on use)`,
-        order: 6,
-        fix: async () => {
-          this.meta.write((db) =>
-            db
-              .prepare("DELETE FROM snapshots WHERE driver = ? AND chain_id = ?")
-              .run(this.driver.name, chain),
-          );
-          return `deleted the record of snapshot "${chain}"`;
-        },
-      });
-    }
-    for (const id of containerIds) {
-      if (deadBuilds.has(id)) continue; // removed whole by its repair
-      for (const [key, kind] of [
-        [`container-${id}-init`, "committed"],
-        [`container-${id}`, "active"],
-      ] as const) {
-        if (byName.get(key)?.kind === kind) continue;
-        found.push({
-          severity: "problem",
-          subject: `container ${id.slice(0, 12)}`,
-          message: `its ${kind} snapshot "${key}" is missing (remove the container with rm -f)`,
-          order: 8,
-        });
-      }
-    }
-    for (const message of (await this.snapshotter.verify?.()) ?? []) {
-      found.push({
-        severity: "problem",
-        subject: `driver ${this.driver.name}`,
-        message,
-        order: 7,
-        fix: async () => {
-          const n = (await this.snapshotter.cleanup?.()) ?? 0;
-          return n > 0 ? `driver ${this.driver.name}: removed ${n} leftover(s)` : undefined;
-        },
-      });
-    }
-    return all.length;
-  }
-
-  /** Remove a snapshot and whatever snapshots stand on it (children first). */
-  private async removeTree(key: string, byName: Map<string, SnapshotInfo>): Promise<void> {
-    for (const child of [...byName.values()].filter((s) => s.parent === key)) {
-      await this.removeTree(child.name, byName);
-    }
-    try {
-      await this.snapshotter.remove(key);
-    } catch (err) {
-      if (!isErrorCode(err, "NOT_FOUND")) throw err;
-    }
-    byName.delete(key);
   }
 
   /** Temporary files of writers and removals that died. */

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import type { StoreCheckReport } from "@strata/core";
 import { Command, Option, UsageError } from "clipanion";
 import { humanSize } from "../../format/human-size.js";
 import { StrataCommand } from "../strata-command.js";
@@ -12,8 +15,9 @@ export class SystemCheckCommand extends StrataCommand {
     details: `
       Reads every blob and checks it against its digest, then checks every image (its
       manifest, config and layer blobs, its layer records), tags and digest references,
-      the selected storage driver's snapshots against the images and containers, leftover
-      temporary files and mounts whose process is gone. Prints one line per finding and a
+      every storage driver's snapshots (each driver the store has a directory for) against
+      the images, containers and the driver's own directories, leftover temporary files and
+      mounts whose process is gone. Prints one line per finding and a
       summary; exits 1 when problems remain. A \`note\` is not a problem: space an
       interrupted operation left (an unreferenced blob, an unused layer snapshot).
 
@@ -40,24 +44,80 @@ export class SystemCheckCommand extends StrataCommand {
     }
     const checker = await this.service((core) => core.StoreChecker);
     const report = await checker.check({ repair: this.repair });
+    const others = await this.otherDrivers(report.driver);
+    const problems = [report, ...others.map((o) => o.report)].reduce(
+      (n, r) => n + (r?.problems ?? 0),
+      0,
+    );
     if (this.format === "json") {
-      this.print(`${JSON.stringify(report, null, 2)}\n`);
+      const drivers = others.map((o) => o.report ?? { driver: o.driver, skipped: o.skipped });
+      this.print(`${JSON.stringify({ ...report, otherDrivers: drivers }, null, 2)}\n`);
     } else if (!this.quiet) {
-      const lines = [
-        ...report.repairs.map((r) => `repaired: ${r}`),
-        ...report.findings.map((f) => `${f.severity}: ${f.subject}: ${f.message}`),
-      ];
-      const notes = report.findings.length - report.problems;
       const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      const outcome = (r: StoreCheckReport) => {
+        const notes = r.findings.length - r.problems;
+        return (
+          `${r.problems === 0 ? "no problems" : plural(r.problems, "problem")}` +
+          `${notes > 0 ? `, ${plural(notes, "note")}` : ""}`
+        );
+      };
+      const lines: string[] = [];
+      for (const r of [report, ...others.flatMap((o) => (o.report ? [o.report] : []))]) {
+        lines.push(...r.repairs.map((x) => `repaired: ${x}`));
+        lines.push(...r.findings.map((f) => `${f.severity}: ${f.subject}: ${f.message}`));
+      }
       lines.push(
         `Checked ${plural(report.blobs.count, "blob")} (${humanSize(report.blobs.bytes)}), ` +
           `${plural(report.images, "image")}, ${plural(report.containers, "container")}, ` +
-          `${plural(report.snapshots, "snapshot")} (${report.driver}): ` +
-          `${report.problems === 0 ? "no problems" : plural(report.problems, "problem")}` +
-          `${notes > 0 ? `, ${plural(notes, "note")}` : ""}`,
+          `${plural(report.snapshots, "snapshot")} (${report.driver}): ${outcome(report)}`,
       );
+      for (const o of others) {
+        lines.push(
+          o.report
+            ? `Checked ${plural(o.report.snapshots, "snapshot")} (${o.driver}): ${outcome(o.report)}`
+            : `Not checked: the snapshots of driver ${o.driver} (${o.skipped})`,
+        );
+      }
       this.print(`${lines.join("\n")}\n`);
     }
-    return report.problems === 0 ? 0 : 1;
+    return problems === 0 ? 0 : 1;
+  }
+
+  /**
+   * The snapshots of every other driver this store has a directory for, each checked
+   * (and repaired) through a composition of its own; a driver that cannot work here is
+   * skipped, saying why.
+   */
+  private async otherDrivers(
+    current: string,
+  ): Promise<{ driver: string; report?: StoreCheckReport; skipped?: string }[]> {
+    const { createContainer } = await import("../../container.js");
+    const { StoreChecker } = await import("@strata/core");
+    const root = path.resolve(this.context.globals.root);
+    const out: { driver: string; report?: StoreCheckReport; skipped?: string }[] = [];
+    for (const module of await this.context.drivers()) {
+      if (module.name === current || !existsSync(path.join(root, module.name))) continue;
+      let composition: Awaited<ReturnType<typeof createContainer>>;
+      try {
+        composition = await createContainer({
+          root,
+          storageDriver: module.name,
+          recordDriverUse: false,
+        });
+      } catch (err) {
+        out.push({ driver: module.name, skipped: (err as Error).message });
+        continue;
+      }
+      try {
+        const checker = composition.container.resolve(StoreChecker);
+        out.push({
+          driver: module.name,
+          report: await checker.check({ repair: this.repair, snapshotsOnly: true }),
+        });
+      } finally {
+        await composition.dispose();
+      }
+    }
+    return out;
   }
 }
