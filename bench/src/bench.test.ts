@@ -75,8 +75,8 @@ describe("bench --quick", () => {
           );
           const subjects = rows.map((r) => r.subject);
           expect(subjects, what).toContain(floor);
-          // A quick run measures the naive fallback of overlay and aufs on small-files only
-          // (aufs: its commits only); vfs has no other differ.
+          // The naive fallback of overlay (quick runs) and aufs (always; commits only) runs
+          // on small-files only; vfs has no other differ.
           const naive =
             driver === "vfs" ||
             (id === "small-files" && (driver !== "aufs" || section === "commit"));

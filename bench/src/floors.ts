@@ -54,9 +54,13 @@ export function findTree(dir: string): Promise<void> {
   return run("bash", ["-c", `find "$1" >/dev/null`, "floor", dir]);
 }
 
-/** GNU `tar -cf <file>` of `files` (absolute paths): the floor of a save. */
-export function tarCreateFile(file: string, files: readonly string[]): Promise<void> {
-  return run("tar", ["-cf", file, "-C", "/", ...files.map((f) => f.replace(/^\/+/, ""))]);
+/**
+ * GNU `tar -cf <file>` of `files` (absolute paths): the floor of a save. With `root`, the
+ * members are named relative to it (`.` for `root` itself), as a root filesystem tarball.
+ */
+export function tarCreateFile(file: string, files: readonly string[], root = "/"): Promise<void> {
+  const names = files.map((f) => path.relative(root, f) || ".");
+  return run("tar", ["-cf", file, "-C", root, ...names]);
 }
 
 /** GNU `tar -x` of the layer tar `file` into `dir`: the floor of an apply. */

@@ -2,13 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import {
-  ANNOTATION_LAYER_ENTRIES,
-  ContentStore,
-  type Descriptor,
-  MountManager,
-  NaiveDiffer,
-} from "@strata/core";
+import { ContentStore, type Descriptor, MountManager, NaiveDiffer } from "@strata/core";
 import { applyPhase } from "./apply-phase.js";
 import { archivePhase } from "./archive-phase.js";
 import { cliPhase } from "./cli-phase.js";
@@ -143,14 +137,7 @@ export async function runSuite(opts: SuiteOptions): Promise<BenchResult> {
       skipped.push({ section, what, reason });
     };
 
-    if (extras.includes("cli")) {
-      const small = applied.get("small-files");
-      if (!small) skip("commit-cli", "strata commit", "needs the small-files workload");
-      else {
-        const tree = path.join(scratch, "layers", "small-files");
-        await cliPhase(ctx, available, applied.get("base")!, tree, dimsOf(small));
-      }
-    }
+    if (extras.includes("cli")) await cliPhase(ctx, available);
 
     if (extras.includes("mounted")) {
       const aufs = statuses.find((d) => d.name === "aufs");
@@ -272,10 +259,6 @@ async function writeAppliedLayers(
     out.set(w.id, desc);
   }
   return out;
-}
-
-function dimsOf(d: Descriptor): { size: number; entries: number } {
-  return { size: d.size, entries: Number(d.annotations?.[ANNOTATION_LAYER_ENTRIES] ?? 0) };
 }
 
 /** Why the registry measurements cannot run (a missing tool), or undefined. */
