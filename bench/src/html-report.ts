@@ -17,6 +17,13 @@ function esc(s: string): string {
     .replaceAll('"', "&quot;");
 }
 
+/** Escape `s` and render its Markdown `code` and **bold** spans (the section notes use them). */
+function inline(s: string): string {
+  return esc(s)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<b>$1</b>");
+}
+
 interface Bar {
   group: string;
   label: string;
@@ -183,7 +190,10 @@ export function renderHtml(res: BenchResult): string {
   }
   for (const section of SECTIONS) {
     const rows = res.rows.filter((r) => r.section === section);
-    out.push(`<h2>${esc(SECTION_TITLES[section])}</h2>`, `<p>${esc(SECTION_NOTES[section])}</p>`);
+    out.push(
+      `<h2>${esc(SECTION_TITLES[section])}</h2>`,
+      `<p>${inline(SECTION_NOTES[section])}</p>`,
+    );
     if (rows.length === 0) {
       out.push("<p>Not measured in this run.</p>");
       continue;
