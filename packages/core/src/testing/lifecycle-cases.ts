@@ -238,4 +238,20 @@ export const lifecycleCases: readonly SuiteCase[] = [
       await sn.close();
     },
   },
+  {
+    name: "verify (when the driver has it) finds nothing wrong through prepare, view, commit and remove",
+    async run({ sn }) {
+      if (!sn.verify) return; // optional: nothing to check
+      assert.deepEqual(await sn.verify(), [], "verify of an empty root");
+      await sn.prepare("a");
+      await sn.commit("base", "a");
+      await sn.prepare("b", "base");
+      await sn.view("v", "base");
+      await sn.view("e");
+      assert.deepEqual(await sn.verify(), [], "verify with active, view and committed snapshots");
+      await sn.remove("v");
+      await sn.remove("b");
+      assert.deepEqual(await sn.verify(), [], "verify after removals");
+    },
+  },
 ];
