@@ -12,7 +12,8 @@ export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** `npm run bench -- --help`. */
 export const USAGE = `Usage: npm run bench -- [options]
 
-Runs strata's throughput suite and writes bench/results/<date>-<host>.md and .json.
+Runs strata's throughput suite and writes bench/results/<date>-<host>.md, .json, .html
+(charts) and -summary.md (the README's tables).
 
 Options (each also read from the environment variable shown):
   --quick               small sizes and 2 samples: checks that everything runs (STRATA_BENCH_QUICK=1)
