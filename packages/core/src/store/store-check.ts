@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -286,8 +286,10 @@ export class StoreChecker {
         if (seen.has(digest)) return;
         seen.add(digest);
         const s = blobs.get(digest);
-        if (s === undefined) bad.push(`${what} blob ${digest} is missing`);
-        else if (s === "corrupt") bad.push(`${what} blob ${digest} is corrupt`);
+        // Not seen by the blob scan but there now: stored since by a concurrent process.
+        if (s === undefined && !existsSync(this.content.blobPath(digest))) {
+          bad.push(`${what} blob ${digest} is missing`);
+        } else if (s === "corrupt") bad.push(`${what} blob ${digest} is corrupt`);
       };
       need(id, "config");
       need(manifest_digest, "manifest");
