@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, lstatSync, type Stats } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import {
@@ -116,8 +116,10 @@ export async function diffPhase(
 }
 
 /**
- * What `strata diff` does with a differ's changes: each path not deleted is looked up in
- * the lower tree (mounted) to tell an addition from a change. Returns the number of changes.
+ * What `strata diff` does with a differ's changes (core's `ContainerFilesystem.diff`): a
+ * path is looked up in the lower tree (mounted) to tell an addition from a change, unless
+ * its parent is a directory the lower tree lacks (then it is an addition). Returns the
+ * number of lines `strata diff` would print.
  */
 async function listChanges(
   ctx: RunContext,
@@ -128,9 +130,22 @@ async function listChanges(
   return ctx.mounts.withTempMount(lower, async (lowerDir) => {
     const consume = async (changes: AsyncIterable<LayerChange>) => {
       let n = 0;
+      const lowerHasDir = new Map<string, boolean>();
       for await (const c of changes) {
-        if (c.kind !== "delete") await fs.lstat(path.join(lowerDir, c.path)).catch(() => undefined);
+        if (c.kind === "opaque") continue;
         n++;
+        if (c.kind === "delete") continue;
+        const slash = c.path.lastIndexOf("/");
+        const parent = slash < 0 ? "" : c.path.slice(0, slash);
+        let found: Stats | undefined;
+        if (parent === "" || lowerHasDir.get(parent) === true) {
+          try {
+            found = lstatSync(path.join(lowerDir, c.path));
+          } catch {
+            found = undefined;
+          }
+        }
+        if (c.stat?.isDirectory()) lowerHasDir.set(c.path, !!found?.isDirectory());
       }
       return n;
     };
