@@ -169,9 +169,12 @@ export function renderReport() {
       const sym = exp.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exp) : exp;
       const declFile = sym.declarations?.[0]?.getSourceFile().fileName ?? "";
       const rel = relative(dist, declFile);
-      const typeOnly = exp.declarations?.some((d) => d.isTypeOnly || d.parent?.parent?.isTypeOnly)
-        ? " (type-only export)"
-        : "";
+      // Only a value (a class, a function, a const) changes meaning when exported as a type.
+      const typeOnly =
+        sym.flags & ts.SymbolFlags.Value &&
+        exp.declarations?.some((d) => d.isTypeOnly || d.parent?.parent?.isTypeOnly)
+          ? " (type-only export)"
+          : "";
       const head = `${kindsOf(sym).join(" + ")} ${exp.name}${typeOnly}`;
       if (CONTRACT.some((re) => re.test(rel))) {
         contract.push(
