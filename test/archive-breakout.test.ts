@@ -25,6 +25,7 @@ import {
   MediaTypes,
   MountManager,
   NaiveDiffer,
+  readXattrs,
   type Snapshotter,
   StrataError,
 } from "@strata/core";
@@ -395,4 +396,48 @@ describe("strata cp of a tar from stdin into a container", () => {
       await expectNothingOutside(a, before, baseNames);
     });
   }
+});
+
+// --- overlay's own xattrs carried by a layer --------------------------------------------
+
+describe("overlay's native apply and a layer's trusted.overlay.* xattrs", () => {
+  it("sets none of them: a layer cannot make a directory opaque or redirect it", async () => {
+    const a = await arena();
+    const cs = new ContentStore(join(a.base, "store"));
+    const mm = new MountManager();
+    const sn = new OverlaySnapshotter(join(a.base, "driver"));
+    const differ = new OverlayDiffer(cs, new NaiveDiffer(cs, mm));
+    try {
+      const parent = await craftTar([
+        { name: "d/", type: "dir" },
+        { name: "d/old", body: "from the parent\n" },
+        { name: "other/", type: "dir" },
+        { name: "other/secret", body: "elsewhere\n" },
+      ]);
+      await differ.apply(await storeBlob(cs, parent, false), await sn.prepare("base-key"));
+      await sn.commit("base", "base-key");
+      const layer = await craftTar([
+        {
+          name: "d/",
+          type: "dir",
+          xattrs: {
+            "trusted.overlay.opaque": "y",
+            "trusted.overlay.redirect": "/other",
+            "user.kept": "1",
+          },
+        },
+        { name: "d/new", body: "new\n" },
+      ]);
+      const mounts = await sn.prepare("child", "base");
+      await differ.apply(await storeBlob(cs, layer, false), mounts);
+      const upper = mounts[0]!.options.find((o) => o.startsWith("upperdir="))!.slice(9);
+      const xattrs = [...(readXattrs(join(upper, "d"))?.keys() ?? [])];
+      expect(xattrs.filter((k) => k.startsWith("trusted.overlay."))).toEqual([]);
+      expect(xattrs).toContain("user.kept");
+      const names = await mm.withTempMount(mounts, (dir) => readdir(join(dir, "d")));
+      expect(names.sort()).toEqual(["new", "old"]);
+    } finally {
+      await sn.close();
+    }
+  });
 });

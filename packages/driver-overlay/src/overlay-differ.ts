@@ -122,6 +122,8 @@ export class OverlayDiffer implements Differ {
     const hasLowers = view.lowers.length > 0;
     return applyLayerBlob(this.store, desc, view.upper, {
       ...opts,
+      // A layer may not speak for overlay: its trusted.overlay.* xattrs are not set.
+      xattrFilter: layerXattr,
       // Whiteouts only mean something over lower layers; a base layer just drops them.
       convertWhiteout: async (w: Whiteout) => {
         if (!hasLowers) return true;

@@ -43,6 +43,12 @@ export interface ApplyLayerTarOptions {
    * marker clears nothing.
    */
   whiteouts?: boolean;
+  /**
+   * Which xattrs of the layer to set (default all). Overlay applying into an upper
+   * directory drops `trusted.overlay.*`: the kernel would obey them (opaque, redirect,
+   * origin, metacopy) as if overlay had written them.
+   */
+  xattrFilter?: (name: string) => boolean;
 }
 
 /** What {@link applyLayerTar} did. */
@@ -258,6 +264,7 @@ export async function applyLayerTar(
 
   function setXattrs(abs: string, h: TarHeader): void {
     for (const [name, value] of h.xattrs ?? []) {
+      if (opts.xattrFilter && !opts.xattrFilter(name)) continue;
       try {
         writeXattr(abs, name, value);
       } catch (err) {
