@@ -27,7 +27,7 @@ function strata(root: string, driver: string, args: string[]): Promise<string> {
 /**
  * `strata commit` and `strata diff` end to end, as separate processes (start-up, store
  * lock, database, mounts included), per driver, on a small container so that what a
- * process costs shows: the quick run's base image (1,000 files, as a tar made by GNU tar)
+ * process costs shows: the quick run's base image (600 files, as a tar made by GNU tar)
  * is imported, a container created from it, the quick run's small-files tree (200 files)
  * copied in with `strata cp`; then `commit` (a new image each sample) and `diff` are timed.
  * The floor is GNU `tar -c | sha256sum` of the copied tree.

@@ -53,7 +53,7 @@ export const FULL_SIZES: WorkloadSizes = {
 
 /** The sizes of `--quick`: every code path, a few seconds. */
 export const QUICK_SIZES: WorkloadSizes = {
-  baseFiles: 1_000,
+  baseFiles: 600,
   baseFileBytes: [512, 8 * KiB],
   smallFiles: 200,
   smallFileBytes: [1 * KiB, 4 * KiB],
