@@ -73,8 +73,8 @@ export function sha256sum(file: string): Promise<void> {
   return run("sha256sum", [file]);
 }
 
-/** The first line of `<cmd> --version`, for the report. */
-export async function toolVersion(cmd: string): Promise<string> {
+/** The first line (or the first matching `pick`) of `<cmd> --version`, for the report. */
+export async function toolVersion(cmd: string, pick?: RegExp): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(cmd, ["--version"], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
@@ -82,7 +82,10 @@ export async function toolVersion(cmd: string): Promise<string> {
       out += d;
     });
     child.on("error", () => resolve("unavailable"));
-    child.on("close", () => resolve(out.split("\n")[0]?.trim() || "unknown"));
+    child.on("close", () => {
+      const lines = out.split("\n");
+      resolve((pick ? lines.find((l) => pick.test(l)) : lines[0])?.trim() || "unknown");
+    });
   });
 }
 

@@ -20,6 +20,8 @@ export interface Machine {
   scratchFilesystem: string;
   tar: string;
   sha256sum: string;
+  /** Versions of the other tools the run uses as floors or peers. */
+  tools: Record<string, string>;
   /** Versions of strata's packages and of benchmark.js. */
   packages: Record<string, string>;
   /** The checkout's commit, with `-dirty` when packages or bench have local changes. */
@@ -141,11 +143,21 @@ export async function describeMachine(scratch: string): Promise<Machine> {
     scratchFilesystem: await backingFilesystem(scratch).catch(() => "unknown"),
     tar: await toolVersion("tar"),
     sha256sum: await toolVersion("sha256sum"),
+    tools: {
+      "fuse-overlayfs": await toolVersion("fuse-overlayfs", /^fuse-overlayfs/),
+      skopeo: await toolVersion("skopeo"),
+      "docker-registry": await toolVersion("docker-registry"),
+      pigz: await toolVersion("pigz"),
+      find: await toolVersion("find"),
+    },
     packages: Object.fromEntries(
-      ["@strata/core", "@strata/driver-vfs", "@strata/driver-overlay", "benchmark"].map((n) => [
-        n,
-        packageVersion(n),
-      ]),
+      [
+        "@strata/core",
+        "@strata/driver-vfs",
+        "@strata/driver-overlay",
+        "@strata/driver-aufs",
+        "benchmark",
+      ].map((n) => [n, packageVersion(n)]),
     ),
     revision: revision(path.dirname(fileURLToPath(import.meta.url))),
     uid: process.getuid?.() ?? -1,

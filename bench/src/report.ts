@@ -329,6 +329,7 @@ export function renderMarkdown(res: BenchResult): string {
         ["scratch filesystem", m.scratchFilesystem],
         ["tar", m.tar],
         ["sha256sum", m.sha256sum],
+        ...Object.entries(m.tools ?? {}).map(([k, v]) => [k, v]),
         ["strata revision", m.revision],
         ...Object.entries(m.packages).map(([k, v]) => [k, v]),
         ["mode, seed", `${res.mode}, ${res.seed}`],
