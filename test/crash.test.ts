@@ -9,7 +9,8 @@
  *
  * Bounded in time: the named points always run; random kills (up to `STRATA_CRASH_ROUNDS`,
  * default 2, per operation) stop once an operation has used `STRATA_CRASH_BUDGET_MS`
- * (default 8 s) on them, so a loaded machine does fewer. Raise both for a soak.
+ * (default 8 s) on them, so a loaded machine does fewer. Raise both for a soak;
+ * `STRATA_CRASH_DRIVER` runs it on another storage driver (default vfs).
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -189,7 +190,7 @@ beforeAll(async () => {
   work = await makeTempDir("strata-crash-");
   registry = await startRegistry(join(work, "registry"));
   pullRef = (await seedLayeredImage(registry.address, join(work, "seed"), 5)).ref;
-  cli = await createStrata({ driver: "vfs" });
+  cli = await createStrata({ driver: process.env.STRATA_CRASH_DRIVER ?? "vfs" });
   env = { STRATA_CONFIG: join(work, "config"), DOCKER_CONFIG: join(work, "config", "docker") };
   await ok("import", await busyboxTar(), "base:1");
   const base = JSON.parse(await ok("image", "inspect", "base:1")) as {
