@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables are the subject of these tests
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StrataError } from "../errors.js";
@@ -177,8 +178,8 @@ describe("Dockerfile parser and expander (hostile, fuzzed)", () => {
       fc.array(word, { maxLength: 5 }).map((w) => w.join("")),
       fc.string({ unit: "binary", maxLength: 30 }),
     );
-    for (const escape of ["\\", "`"] as const) {
-      const lex = createShellWordExpander(escape);
+    for (const escapeToken of ["\\", "`"] as const) {
+      const lex = createShellWordExpander(escapeToken);
       fc.assert(
         fc.property(text, env, (t, e) => {
           const one = typedOnly(() => lex.processWord(t, e));
