@@ -12,7 +12,7 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,11 +165,48 @@ export async function mountsUnder(dir: string): Promise<string[]> {
 }
 
 /**
+ * Kills what a store under `dir` may still run when a test ended early: its supervisors
+ * (found by their command line naming the store) and runc's containers in `<dir>/runc`. A
+ * container left running after its store is deleted burns CPU for the rest of the suite.
+ */
+async function stopContainersUnder(dir: string): Promise<void> {
+  const under = (path: string) => path === dir || path.startsWith(dir + sep);
+  const supervisors: number[] = [];
+  const storeRoots = new Set([dir]);
+  for (const pid of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const argv = cmdline.split("\0");
+    if (!argv.some((a) => a.endsWith("supervisor.js"))) continue;
+    const roots = argv.filter(under);
+    if (roots.length === 0) continue;
+    supervisors.push(Number(pid));
+    for (const root of roots) storeRoots.add(root);
+  }
+  for (const root of storeRoots) {
+    const runcRoot = join(root, "runc");
+    const list = await run("runc", ["--root", runcRoot, "list", "-q"], { timeoutMs: 30_000 });
+    if (list.code !== 0) continue;
+    for (const id of list.stdout.split("\n").filter(Boolean)) {
+      await run("runc", ["--root", runcRoot, "delete", "--force", id], { timeoutMs: 30_000 });
+    }
+  }
+  for (const pid of supervisors) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/**
  * Removes `dir` after unmounting whatever a driver left mounted below it (lazily, so a busy
  * FUSE mount cannot hang the suite). Unmounting first matters: `rm -r` through a live union
  * mount would delete lower layers' files.
  */
 export async function removeTempDir(dir: string): Promise<void> {
+  await stopContainersUnder(dir);
   for (const target of await mountsUnder(dir)) {
     const { code } = await run("umount", [target], { timeoutMs: 30_000 });
     if (code !== 0) await run("umount", ["-l", target], { timeoutMs: 30_000 });
