@@ -163,6 +163,29 @@ function mdTable(header: string[], body: string[][]): string {
   return [line(header), `|${header.map(() => "---").join("|")}|`, ...body.map(line)].join("\n");
 }
 
+/**
+ * Whether every driver and differ wrote the same layer for each workload (same seed, same
+ * bytes), or which ones wrote another (the digest most of them wrote counts as the
+ * reference). A difference is a bug, not noise.
+ */
+export function layerAgreement(res: BenchResult): string {
+  const byWorkload = new Map<string, typeof res.layers>();
+  for (const l of res.layers)
+    byWorkload.set(l.workload, [...(byWorkload.get(l.workload) ?? []), l]);
+  const odd: string[] = [];
+  for (const [w, layers] of byWorkload) {
+    const count = new Map<string, number>();
+    for (const l of layers) count.set(l.digest, (count.get(l.digest) ?? 0) + 1);
+    if (count.size < 2) continue;
+    const common = [...count].sort((a, b) => b[1] - a[1])[0]![0];
+    const who = layers.filter((l) => l.digest !== common).map((l) => `${l.driver}/${l.differ}`);
+    odd.push(`${w} (${who.join(", ")})`);
+  }
+  return odd.length === 0
+    ? "Every driver and differ wrote byte-identical layers for each workload (same seed, same bytes)."
+    : `**Layers differ** from what the other drivers and differs wrote for the same change: ${odd.join("; ")}. A difference is a bug, not noise.`;
+}
+
 /** The report as Markdown: targets, one table per section, layers, drivers, machine. */
 export function renderMarkdown(res: BenchResult): string {
   const m = res.machine;
@@ -294,16 +317,7 @@ export function renderMarkdown(res: BenchResult): string {
     ),
   );
   out.push("");
-  const naive = new Map<string, Set<string>>();
-  for (const l of res.layers.filter((x) => x.differ === "naive")) {
-    naive.set(l.workload, (naive.get(l.workload) ?? new Set()).add(l.digest));
-  }
-  const differing = [...naive].filter(([, d]) => d.size > 1).map(([w]) => w);
-  out.push(
-    differing.length === 0
-      ? "The naive differ wrote byte-identical layers on every driver (same seed, same bytes)."
-      : `The naive differ's layers differ between drivers for: ${differing.join(", ")}.`,
-  );
+  out.push(layerAgreement(res));
   out.push("");
 
   out.push("## Drivers");

@@ -1,4 +1,4 @@
-import { fmtTime, interference } from "./report.js";
+import { fmtTime, interference, layerAgreement } from "./report.js";
 import type { BenchResult, Row } from "./results.js";
 import { UNION_FILESYSTEMS } from "./unions.js";
 
@@ -72,6 +72,8 @@ export function renderReadmeSummary(res: BenchResult): string {
       ],
       body,
     ),
+    "",
+    layerAgreement(res),
     "",
   );
 
