@@ -106,6 +106,25 @@ describe(`aufs: POSIX behaviour through a mounted union${why}`, () => {
     expect(await fs.readdir(path.join(view, "tree"))).toEqual([]);
   });
 
+  test("a copy-up leaves the times of the directories above it as they were", async () => {
+    const old = new Date("2001-02-03T04:05:06Z");
+    const mnt = await childOf(async (dir) => {
+      await fs.mkdir(path.join(dir, "a/b"), { recursive: true });
+      for (const f of ["a/b/f", "a/b/g", "a/x"]) await fs.writeFile(path.join(dir, f), f);
+      for (const d of ["a/b", "a"]) await fs.utimes(path.join(dir, d), old, old);
+    });
+    // Removing a/b/f copies a and a/b up; appending to a/x copies it up into a.
+    await fs.rm(path.join(mnt, "a/b/f"));
+    await fs.appendFile(path.join(mnt, "a/x"), "more");
+    await mm.unmount(mountedDirs.pop()!);
+    await sn.commit("after", "child");
+    const view = await mount(await sn.view("v", "after"));
+    // a itself did not change: only its contents' copy-ups touched the writable branch.
+    expect((await fs.stat(path.join(view, "a"))).mtime.toISOString()).toBe(old.toISOString());
+    // a/b did change (an entry was removed from it): its time is the removal's.
+    expect((await fs.stat(path.join(view, "a/b"))).mtime.getTime()).toBeGreaterThan(old.getTime());
+  });
+
   test("a file opened before its unlink can still be read, written and fstat'ed", async () => {
     const mnt = await childOf(async (dir) => {
       await fs.writeFile(path.join(dir, "lower"), "lower content\n");

@@ -58,7 +58,7 @@ export class UnionWriter {
     const src = this.tree.abs(e.top, p);
     const st = fs.lstatSync(src, { bigint: true });
     const dst = this.rw(p);
-    fs.mkdirSync(dst, 0o700);
+    this.keepingParentTimes(p, () => fs.mkdirSync(dst, 0o700));
     this.copyMeta(src, dst, st);
     this.tree.forget(p);
   }
@@ -78,7 +78,7 @@ export class UnionWriter {
     const st = fs.lstatSync(src, { bigint: true });
     const tmp = this.copyEntry(src, st, truncate);
     const copied = fs.lstatSync(tmp).ino;
-    fs.renameSync(tmp, this.rw(p));
+    this.keepingParentTimes(p, () => fs.renameSync(tmp, this.rw(p)));
     // Keep showing the origin's inode number, unless other names still share it below.
     if (st.nlink === 1n) this.tree.setXino(copied, this.originIno(e, st));
     this.tree.forget(p);
@@ -184,11 +184,21 @@ export class UnionWriter {
     this.copyMeta(src, tmp, st);
   }
 
-  /** Owner, mode (after the owner: chown clears setuid), xattrs and times of `src` on `dst`. */
-  copyMeta(src: string, dst: string, st: fs.BigIntStats): void {
-    fs.lchownSync(dst, Number(st.uid), Number(st.gid));
-    if (!st.isSymbolicLink()) fs.chmodSync(dst, Number(st.mode & 0o7777n));
-    this.copyXattrs(src, dst);
+  /**
+   * Run `link` (which adds `p` to its writable-branch parent) and put the parent's times back
+   * as they were: a copy-up is not a change of the directory that holds it, so the parent
+   * keeps the times the union showed (overlayfs restores them the same way). Otherwise a
+   * container that only removed `a/b/f` would commit `a/` with the time of the removal.
+   */
+  private keepingParentTimes(p: string, link: () => void): void {
+    const parent = this.rw(splitPath(p)[0]);
+    const pst = fs.lstatSync(parent, { bigint: true });
+    link();
+    this.setTimes(parent, pst);
+  }
+
+  /** Set `dst`'s atime and mtime to those of `st`, to the nanosecond. */
+  private setTimes(dst: string, st: fs.BigIntStats): void {
     const r = this.native.utimens(
       dst,
       Number(st.atimeNs / 1_000_000_000n),
@@ -197,6 +207,14 @@ export class UnionWriter {
       Number(st.mtimeNs % 1_000_000_000n),
     );
     if (r < 0) throw new FsError(r, `utimens ${dst}`);
+  }
+
+  /** Owner, mode (after the owner: chown clears setuid), xattrs and times of `src` on `dst`. */
+  copyMeta(src: string, dst: string, st: fs.BigIntStats): void {
+    fs.lchownSync(dst, Number(st.uid), Number(st.gid));
+    if (!st.isSymbolicLink()) fs.chmodSync(dst, Number(st.mode & 0o7777n));
+    this.copyXattrs(src, dst);
+    this.setTimes(dst, st);
   }
 
   /** Copy every extended attribute of `src` to `dst`. */
