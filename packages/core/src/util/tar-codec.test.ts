@@ -169,6 +169,22 @@ describe("tar codec", () => {
     bad[10] = 0x41; // name byte changes: checksum no longer matches
     await expect(readAll(bad)).rejects.toThrow(/checksum/);
     await expect(readAll(tar.subarray(0, BLOCK + 100))).rejects.toThrow(/truncated/);
+    // Ending inside the last body's padding is truncation too.
+    await expect(readAll(tar.subarray(0, BLOCK + 600 + 10))).rejects.toThrow(/truncated/);
+  });
+
+  it("accepts a stream that ends right after the last body, as Go's reader (and umoci's layers)", async () => {
+    const tar = await writeTar([
+      [file("a", { size: 3 }), Buffer.from("abc")],
+      [file("b", { size: 18 }), Buffer.from("small first layer\n")],
+    ]);
+    // What umoci 0.4.7 writes: no padding after the last body and no end marker.
+    const cut = tar.subarray(0, 3 * BLOCK + 18);
+    const entries = await readAll(cut);
+    expect(entries.map((e) => [e.header.name, e.body.toString()])).toEqual([
+      ["a", "abc"],
+      ["b", "small first layer\n"],
+    ]);
   });
 
   it("uses PAX records for ids and sizes beyond the octal fields", async () => {

@@ -207,8 +207,18 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         },
       };
       yield entry;
-      if (!(await r.skip(left + padding(header.size)))) {
+      if (!(await r.skip(left))) {
         throw new InvalidArgumentError(`tar entry "${header.name}": truncated body`);
+      }
+      const pad = padding(header.size);
+      if (pad > 0) {
+        const got = (await r.exact(pad)).length;
+        // A stream that ends right after the last body, without its padding or an end
+        // marker, is accepted as Go's reader accepts it (umoci 0.4 writes such layers);
+        // one that ends inside the padding is truncated.
+        if (got === 0) return;
+        if (got < pad)
+          throw new InvalidArgumentError(`tar entry "${header.name}": truncated padding`);
       }
     }
   } finally {
