@@ -220,9 +220,19 @@ async function opsMeasurements(
     if (!times.has(who)) times.set(who, new Map());
     return times.get(who)!;
   };
+  // Each sample starts with the next one in turn (the floor included), so that none is
+  // always measured right after the others' writeback.
+  const order: (UnionFs | "plain")[] = [...available, "plain"];
   for (let i = 0; i < samples; i++) {
     ctx.log(`mounted filesystems: sample ${i + 1} of ${samples}`);
-    for (const kind of available) {
+    const turn = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
+    for (const kind of turn) {
+      if (kind === "plain") {
+        const plain = path.join(root, `plain-${i}`);
+        fs.mkdirSync(plain);
+        await runOps(plain, layers, lists, sizes, String(i), series("plain"), true);
+        continue;
+      }
       const dir = path.join(root, `${kind}-${i}`);
       const un: UnionLayers = {
         lowers: [layers.large, layers.base],
@@ -242,9 +252,6 @@ async function opsMeasurements(
         await mounter.unmount(target);
       }
     }
-    const plain = path.join(root, `plain-${i}`);
-    fs.mkdirSync(plain);
-    await runOps(plain, layers, lists, sizes, String(i), series("plain"), true);
   }
 
   const dims = (op: Op) => {
