@@ -12,7 +12,7 @@ describe("aufsBranchChanges: a branch read as a layer's changes", () => {
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-  it("turns .wh. files into deletions and opaque markers into opaque changes, parents first", async () => {
+  it("turns .wh. files into deletions and opaque markers into opaque changes, parents first, in the order of the names they are about", async () => {
     const put = async (p: string, content = "") => {
       await fs.mkdir(path.dirname(path.join(dir, p)), { recursive: true });
       await fs.writeFile(path.join(dir, p), content);
@@ -27,14 +27,14 @@ describe("aufsBranchChanges: a branch read as a layer's changes", () => {
     const changes: LayerChange[] = [];
     for await (const c of aufsBranchChanges(dir)) changes.push(c);
     expect(changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
-      "delete gone",
       "add d",
       "opaque d",
       "add d/new",
       "add etc",
-      "delete etc/shadow",
       "add etc/link",
       "add etc/passwd",
+      "delete etc/shadow",
+      "delete gone",
     ]);
     expect(changes.find((c) => c.path === "etc/link")?.linkTarget).toBe("passwd");
     expect(rootIsOpaque(dir)).toBe(false);

@@ -17,7 +17,13 @@ export async function* aufsBranchChanges(
 ): AsyncGenerator<LayerChange> {
   let n = 0;
   async function* walk(rel: string): AsyncGenerator<LayerChange> {
-    const names = fs.readdirSync(path.join(branch, rel)).sort();
+    // Sorted by the name each entry is about (`.wh.b` by `b`), the order overlay's upper
+    // directory and the naive walk give, so every differ writes the same layer bytes.
+    const names = fs
+      .readdirSync(path.join(branch, rel))
+      .map((name) => [subjectName(name), name] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, name]) => name);
     for (const name of names) {
       if (++n % 256 === 0) {
         signal?.throwIfAborted();
@@ -44,6 +50,13 @@ export async function* aufsBranchChanges(
     }
   }
   yield* walk("");
+}
+
+/** The name a branch entry is about: `.wh.<name>` deletes `<name>`. */
+function subjectName(name: string): string {
+  return name.startsWith(WHITEOUT_PREFIX) && !name.startsWith(WHITEOUT_META_PREFIX)
+    ? name.slice(WHITEOUT_PREFIX.length)
+    : name;
 }
 
 /** Whether the branch's root is opaque, which a layer cannot say: the naive diff must be used. */
