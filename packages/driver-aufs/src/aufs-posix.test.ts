@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -123,6 +124,37 @@ describe(`aufs: POSIX behaviour through a mounted union${why}`, () => {
     expect((await fs.stat(path.join(view, "a"))).mtime.toISOString()).toBe(old.toISOString());
     // a/b did change (an entry was removed from it): its time is the removal's.
     expect((await fs.stat(path.join(view, "a/b"))).mtime.getTime()).toBeGreaterThan(old.getTime());
+  });
+
+  test("a renamed directory is marked opaque only where lower content of its new name is to be hidden", async () => {
+    const mnt = await childOf(async (dir) => {
+      for (const f of ["a/f", "b/g", "x/h", "y/i"]) {
+        await fs.mkdir(path.join(dir, path.dirname(f)), { recursive: true });
+        await fs.writeFile(path.join(dir, f), f);
+      }
+    });
+    const p = (rel: string) => path.join(mnt, rel);
+    // A lower directory to a fresh name: nothing to hide.
+    await fs.rename(p("a"), p("c"));
+    // A lower directory over a removed lower one: b/g stays hidden.
+    await fs.rm(p("b"), { recursive: true });
+    await fs.rename(p("x"), p("b"));
+    // A directory only the writable branch holds over a removed lower one: y/i stays hidden.
+    await fs.rm(p("y"), { recursive: true });
+    await fs.mkdir(p("n"));
+    await fs.writeFile(p("n/k"), "k");
+    await fs.rename(p("n"), p("y"));
+    expect((await fs.readdir(mnt)).sort()).toEqual(["b", "c", "y"]);
+    expect(await fs.readdir(p("c"))).toEqual(["f"]);
+    expect(await fs.readdir(p("b"))).toEqual(["h"]);
+    expect(await fs.readdir(p("y"))).toEqual(["k"]);
+    const branches = path.join(base, "aufs", "snapshots");
+    const rw = (await fs.readdir(branches))
+      .map((id) => path.join(branches, id, "fs"))
+      .find((d) => existsSync(path.join(d, "c")));
+    expect(rw).toBeDefined();
+    const opaque = (d: string) => existsSync(path.join(rw!, d, ".wh..wh..opq"));
+    expect([opaque("c"), opaque("b"), opaque("y")]).toEqual([false, true, true]);
   });
 
   test("a file opened before its unlink can still be read, written and fstat'ed", async () => {

@@ -202,15 +202,19 @@ export class UnionOperations {
       fs.renameSync(w.rw(src), w.rw(dst));
     } else if (se.dirs.length === 1 && this.tree.isRw(se.top)) {
       // A directory only the writable branch holds moves as it is.
-      w.unwhiteout(dstParent, dstName);
+      const hidden = w.unwhiteout(dstParent, dstName);
       fs.renameSync(w.rw(src), w.rw(dst));
-      if (dstLowerDir) w.markOpaque(dst);
+      // What lower branches hold under the new name (visible, or hidden by the whiteout
+      // just removed) must stay hidden.
+      if (dstLowerDir || hidden) w.markOpaque(dst);
     } else {
       // Lower branches contribute: copy the merged tree up under the new name.
       const copy = w.copyTree(src);
-      w.unwhiteout(dstParent, dstName);
+      const hidden = w.unwhiteout(dstParent, dstName);
       fs.renameSync(copy, w.rw(dst));
-      w.markOpaque(dst);
+      // The copy holds the whole merged tree: only lower content under the new name is
+      // left to hide (an opaque marker without any would be a needless layer entry).
+      if (dstLowerDir || hidden) w.markOpaque(dst);
       if (this.tree.isRw(se.top)) fs.rmSync(w.rw(src), { recursive: true });
     }
     this.tree.forgetTree(src);
