@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { Command, Option, UsageError } from "clipanion";
+import { ByteProgress } from "../../format/byte-progress.js";
 import { humanSize } from "../../format/human-size.js";
 import { StrataCommand } from "../strata-command.js";
 
@@ -101,7 +102,14 @@ export class ImageBuildCommand extends StrataCommand {
     let tempContext: string | undefined;
     let dockerfileText: string | undefined;
     if (this.contextPath === "-") {
-      const input = await readAll(this.context.stdin);
+      // A context piped in can be large: count it on the terminal while it arrives (the line
+      // is erased; the size is printed below as docker prints it).
+      const receiving = new ByteProgress(this.context.stderr, {
+        label: "Reading build context",
+        quiet: this.quiet,
+        transient: true,
+      });
+      const input = await readAll(receiving.track(this.context.stdin as AsyncIterable<Uint8Array>));
       tempContext = fs.mkdtempSync(path.join(os.tmpdir(), "strata-build-context-"));
       contextDir = tempContext;
       const kind = contextKind(input);
