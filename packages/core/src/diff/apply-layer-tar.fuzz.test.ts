@@ -3,6 +3,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StrataError } from "../errors.js";
+import { fuzzParams } from "../util/fuzz-support.js";
 import type { TarEntryType } from "../util/tar-header.js";
 import { TarWriter } from "../util/tar-writer.js";
 import { applyLayerTar } from "./apply-layer-tar.js";
@@ -12,7 +13,7 @@ import { cleanupTemp, put, snapshotTree, tempDir } from "./test-support/trees.js
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep the property within a few seconds (every run writes a tree).
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 200 };
+const params = fuzzParams(200);
 
 let base: string;
 let outside: string;

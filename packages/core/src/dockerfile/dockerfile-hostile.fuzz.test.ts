@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables are the subject of these tests
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { StrataError } from "../errors.js";
+import { fuzzParams, typedOnly } from "../util/fuzz-support.js";
 import { parseDockerfile } from "./dockerfile-parser.js";
 import { createIgnoreMatcher, parseDockerignore } from "./dockerignore.js";
 import { parseGoDuration } from "./go-duration.js";
@@ -15,17 +15,7 @@ import { createShellWordExpander, expandHeredoc } from "./shell-word-expander.js
  * (StrataError subclasses) may come out. Fixed seed (STRATA_FUZZ_SEED explores others);
  * runs sized to keep each property near a second.
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 1500 };
-
-/** Run `fn`; only a typed error (a StrataError) may come out of it. */
-function typedOnly<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof StrataError) return undefined;
-    throw err;
-  }
-}
+const params = fuzzParams(1500);
 
 const keyword = fc.constantFrom(
   "FROM",

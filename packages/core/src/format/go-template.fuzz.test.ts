@@ -1,23 +1,13 @@
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { StrataError } from "../errors.js";
+import { fuzzParams, typedOnly } from "../util/fuzz-support.js";
 import { GoTemplate } from "./go-template.js";
 
 /**
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep each property near a second.
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 2500 };
-
-/** Run `fn`; only a typed error (a StrataError) may come out of it. */
-function typedOnly<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof StrataError) return undefined;
-    throw err;
-  }
-}
+const params = fuzzParams(2500);
 
 /** What `--format` templates see: docker's inspect shapes, with odd values mixed in. */
 const data = {

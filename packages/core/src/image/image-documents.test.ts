@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, NotSupportedError, StrataError } from "../errors.js";
+import { fuzzParams, typedOnly } from "../util/fuzz-support.js";
 import { parseImageConfig, parseImageIndex, parseImageManifest } from "./image-documents.js";
 import { MediaTypes } from "./media-types.js";
 
@@ -120,17 +121,7 @@ describe("image documents", () => {
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep each property near a second.
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 2000 };
-
-/** Run `fn`; only a typed error (a StrataError) may come out of it. */
-function typedOnly<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof StrataError) return undefined;
-    throw err;
-  }
-}
+const params = fuzzParams(2000);
 
 /** A well-formed document with one value somewhere replaced by arbitrary JSON. */
 function mutated(doc: unknown): fc.Arbitrary<unknown> {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { StrataError } from "../errors.js";
+import { fuzzParams, typedOnly } from "../util/fuzz-support.js";
 import {
   familiarString,
   parseReference,
@@ -13,17 +13,7 @@ import {
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep each property near a second.
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 3000 };
-
-/** Run `fn`; only a typed error (a StrataError) may come out of it. */
-function typedOnly<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof StrataError) return undefined;
-    throw err;
-  }
-}
+const params = fuzzParams(3000);
 
 /** Reference-shaped strings: domain-ish, path components, tag and digest parts, with junk. */
 const piece = fc.oneof(

@@ -4,13 +4,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StrataError } from "../errors.js";
+import { fuzzParams } from "../util/fuzz-support.js";
 import { CredentialStore } from "./credential-store.js";
 
 /**
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep the property near a second (each run writes a file).
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 600 };
+const params = fuzzParams(600);
 
 let dir: string;
 beforeAll(async () => {

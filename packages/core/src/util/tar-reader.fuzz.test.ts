@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StrataError } from "../errors.js";
+import { fuzzParams } from "./fuzz-support.js";
 import { BLOCK, type TarHeader } from "./tar-header.js";
 import { readTar } from "./tar-reader.js";
 import { TarWriter } from "./tar-writer.js";
@@ -9,7 +10,7 @@ import { TarWriter } from "./tar-writer.js";
  * Fixed seed, so a failure is reproducible (STRATA_FUZZ_SEED explores others); runs sized
  * to keep each property near a second.
  */
-const params = { seed: Number(process.env.STRATA_FUZZ_SEED ?? 11_2026), numRuns: 1500 };
+const params = fuzzParams(1500);
 
 /** What reading a whole stream gave: every entry's header and body, or a typed error. */
 type Outcome = { entries: { header: TarHeader; body: Buffer }[] } | { error: string };
