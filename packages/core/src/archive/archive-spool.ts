@@ -208,7 +208,7 @@ async function readFile(
     };
     if (head.length > 0) await feed(head);
     for await (const c of chunks) await feed(c);
-    const digest = writer.digest();
+    const digest = await writer.seal();
     if (expected && digest !== expected) throw nameMismatch(entry, digest);
     const facts = await probe.finish(digest);
     const known = { path: name, digest, size, ...(facts ? { facts } : {}) };

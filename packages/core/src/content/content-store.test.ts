@@ -115,4 +115,62 @@ describe("ContentStore", () => {
     expect(await store.cleanIngest()).toBe(1);
     expect(await ingestFiles()).toEqual([`${process.pid}-live`]);
   });
+
+  describe("offloaded to a worker thread", () => {
+    it("writes a blob the same as on this thread, and verifies it the same", async () => {
+      const data = Buffer.alloc(9 << 20);
+      for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
+      const w = await store.writer({ digest: sha256Digest(data), size: data.length });
+      expect(w.offloaded).toBe(true); // 9 MiB with a known size: offloaded by default
+      for (let i = 0; i < data.length; i += 700_000) await w.write(data.subarray(i, i + 700_000));
+      expect(() => w.digest()).toThrow("seal()");
+      expect(await w.seal()).toBe(sha256Digest(data));
+      expect(w.digest()).toBe(sha256Digest(data));
+      await expect(w.write(Buffer.from("late"))).rejects.toThrow("write after seal");
+      expect(await w.commit()).toEqual({ digest: sha256Digest(data), size: data.length });
+      expect((await store.readVerified(sha256Digest(data))).equals(data)).toBe(true);
+      expect(await ingestFiles()).toEqual([]);
+    });
+
+    it("rejects a wrong digest, a short and a long blob, leaving nothing behind", async () => {
+      const data = Buffer.alloc(5 << 20, 3);
+      const wrong = await store.writer({ digest: sha256Digest("x"), size: data.length });
+      await wrong.write(data);
+      await expect(wrong.commit()).rejects.toThrow("digest mismatch");
+      const short = await store.writer({ size: data.length + 1 });
+      await short.write(data);
+      await expect(short.commit()).rejects.toThrow("size mismatch");
+      const long = await store.writer({ size: data.length - 1 });
+      await expect(long.write(data)).rejects.toThrow("more data");
+      expect(await visibleBlobs()).toEqual([]);
+      expect(await ingestFiles()).toEqual([]);
+    });
+
+    it("falls back to this thread when every worker is busy", async () => {
+      const writers = await Promise.all(
+        Array.from({ length: os.availableParallelism() + 2 }, () =>
+          store.writer({}, { offload: true }),
+        ),
+      );
+      const offloaded = writers.filter((w) => w.offloaded).length;
+      expect(offloaded).toBe(os.availableParallelism());
+      const datas = writers.map((_, i) => Buffer.alloc((1 << 20) + i, i));
+      await Promise.all(writers.map((w, i) => w.write(datas[i]!)));
+      const infos = await Promise.all(writers.map((w) => w.commit()));
+      expect(infos.map((i) => i.digest)).toEqual(datas.map((d) => sha256Digest(d)));
+      for (const d of datas)
+        expect((await store.readVerified(sha256Digest(d))).equals(d)).toBe(true);
+    });
+
+    it("aborts an offloaded write, and the worker serves the next one", async () => {
+      const w = await store.writer({}, { offload: true });
+      await w.write(Buffer.alloc(3 << 20, 9));
+      await w.abort();
+      expect(await ingestFiles()).toEqual([]);
+      const next = await store.writer({}, { offload: true });
+      expect(next.offloaded).toBe(true);
+      await next.write(Buffer.from("after"));
+      expect((await next.commit()).digest).toBe(sha256Digest("after"));
+    });
+  });
 });

@@ -65,7 +65,8 @@ export async function storeLayerBlob(
     throw new NotSupportedError(`media type "${mediaType}": zstd layers cannot be written yet`);
   }
   opts.signal?.throwIfAborted();
-  const writer = await store.writer();
+  // A layer is usually large: hash and write it on a worker while this thread tars.
+  const writer = await store.writer({}, { offload: true });
   try {
     const progress = opts.onProgress;
     if (compression === "none") {
