@@ -6,6 +6,7 @@ import {
   type Descriptor,
   type Differ,
   type LayerChange,
+  type LowerLookup,
   type Mount,
   readTar,
   walkChanges,
@@ -117,9 +118,10 @@ export async function diffPhase(
 
 /**
  * What `strata diff` does with a differ's changes (core's `ContainerFilesystem.diff`): a
- * path is looked up in the lower tree (mounted) to tell an addition from a change, unless
- * its parent is a directory the lower tree lacks (then it is an addition). Returns the
- * number of lines `strata diff` would print.
+ * path is looked up in the lower tree to tell an addition from a change, unless its parent
+ * is a directory the lower tree lacks (then it is an addition); through the differ's own
+ * `lowerLookup` when it has one (aufs), else through a mount of the lower tree. Returns
+ * the number of lines `strata diff` would print.
  */
 async function listChanges(
   ctx: RunContext,
@@ -127,31 +129,43 @@ async function listChanges(
   lower: Mount[],
   upper: Mount[],
 ): Promise<number> {
+  const direct = differ.changes && (await differ.lowerLookup?.(lower));
+  if (direct && differ.changes) {
+    return differ.changes(lower, upper, (changes) => countChanges(changes, direct));
+  }
   return ctx.mounts.withTempMount(lower, async (lowerDir) => {
-    const consume = async (changes: AsyncIterable<LayerChange>) => {
-      let n = 0;
-      const lowerHasDir = new Map<string, boolean>();
-      for await (const c of changes) {
-        if (c.kind === "opaque") continue;
-        n++;
-        if (c.kind === "delete") continue;
-        const slash = c.path.lastIndexOf("/");
-        const parent = slash < 0 ? "" : c.path.slice(0, slash);
-        let found: Stats | undefined;
-        if (parent === "" || lowerHasDir.get(parent) === true) {
-          try {
-            found = lstatSync(path.join(lowerDir, c.path));
-          } catch {
-            found = undefined;
-          }
+    const lookup: LowerLookup = {
+      lstat: (p) => {
+        try {
+          return lstatSync(path.join(lowerDir, p));
+        } catch {
+          return undefined;
         }
-        if (c.stat?.isDirectory()) lowerHasDir.set(c.path, !!found?.isDirectory());
-      }
-      return n;
+      },
     };
+    const consume = (changes: AsyncIterable<LayerChange>) => countChanges(changes, lookup);
     if (differ.changes) return differ.changes(lower, upper, consume);
     return ctx.mounts.withTempMount(upper, (upperDir) => consume(walkChanges(lowerDir, upperDir)));
   });
+}
+
+async function countChanges(
+  changes: AsyncIterable<LayerChange>,
+  lowerTree: LowerLookup,
+): Promise<number> {
+  let n = 0;
+  const lowerHasDir = new Map<string, boolean>();
+  for await (const c of changes) {
+    if (c.kind === "opaque") continue;
+    n++;
+    if (c.kind === "delete") continue;
+    const slash = c.path.lastIndexOf("/");
+    const parent = slash < 0 ? "" : c.path.slice(0, slash);
+    let found: Stats | undefined;
+    if (parent === "" || lowerHasDir.get(parent) === true) found = lowerTree.lstat(c.path);
+    if (c.stat?.isDirectory()) lowerHasDir.set(c.path, !!found?.isDirectory());
+  }
+  return n;
 }
 
 /**

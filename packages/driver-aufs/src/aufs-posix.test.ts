@@ -107,6 +107,67 @@ describe(`aufs: POSIX behaviour through a mounted union${why}`, () => {
     expect(await fs.readdir(path.join(view, "tree"))).toEqual([]);
   });
 
+  test("the differ's lower lookup sees what the mounted union shows, without mounting", async () => {
+    // Three layers made through the union, so aufs writes its own whiteouts and opaque
+    // markers: removals, a directory replaced by a file, a file by a directory, and a
+    // directory removed and made again (opaque).
+    const mnt = await childOf(async (dir) => {
+      for (const d of ["keep/sub", "gone/deep", "redo/old", "todir", "dirtofile/x"]) {
+        await fs.mkdir(path.join(dir, d), { recursive: true });
+      }
+      for (const f of ["keep/a", "keep/sub/b", "gone/deep/c", "redo/old/d", "redo/e", "todir"]) {
+        await fs.rm(path.join(dir, f), { recursive: true, force: true });
+        await fs.writeFile(path.join(dir, f), f);
+      }
+      await fs.symlink("keep", path.join(dir, "link"));
+    });
+    await run("rm", [
+      "-rf",
+      path.join(mnt, "gone"),
+      path.join(mnt, "redo"),
+      path.join(mnt, "todir"),
+    ]);
+    await fs.rm(path.join(mnt, "keep/a"));
+    await fs.mkdir(path.join(mnt, "redo"));
+    await fs.writeFile(path.join(mnt, "redo/new"), "new");
+    await fs.mkdir(path.join(mnt, "todir"));
+    await fs.writeFile(path.join(mnt, "todir/in"), "in");
+    await fs.rm(path.join(mnt, "dirtofile"), { recursive: true });
+    await fs.writeFile(path.join(mnt, "dirtofile"), "file now");
+    await mm.unmount(mountedDirs.pop()!);
+    await sn.commit("mid", "child");
+    const top = await mount(await sn.prepare("top-active", "mid"));
+    await fs.writeFile(path.join(top, "keep/sub/b"), "changed");
+    await fs.rm(path.join(top, "link"));
+    await mm.unmount(mountedDirs.pop()!);
+    await sn.commit("top", "top-active");
+
+    const lower = await sn.view("v", "top");
+    const { AufsDiffer } = await import("./aufs-differ.js");
+    const differ = new AufsDiffer(undefined as never, undefined as never);
+    const lookup = await differ.lowerLookup(lower);
+    if (!lookup) throw new Error("no lower lookup for a view of aufs branches");
+    const view = await mount(lower);
+    const candidates = [
+      ...["keep", "keep/a", "keep/sub", "keep/sub/b", "gone", "gone/deep", "gone/deep/c"],
+      ...["redo", "redo/old", "redo/old/d", "redo/e", "redo/new", "todir", "todir/in"],
+      ...["dirtofile", "dirtofile/x", "link", "missing", "keep/.wh.a", ".wh..wh..opq"],
+    ];
+    const seen = (st: import("node:fs").Stats | undefined) =>
+      st && { mode: st.mode, size: st.size, mtime: Math.floor(st.mtimeMs) };
+    for (const p of candidates) {
+      let mounted: import("node:fs").Stats | undefined;
+      try {
+        mounted = await fs.lstat(path.join(view, p));
+      } catch {
+        mounted = undefined;
+      }
+      expect(seen(lookup.lstat(p)), p).toEqual(seen(mounted));
+    }
+    expect(lookup.lstat("redo/new")?.isFile()).toBe(true);
+    expect(lookup.lstat("redo/old")).toBeUndefined();
+  });
+
   test("a copy-up leaves the times of the directories above it as they were", async () => {
     const old = new Date("2001-02-03T04:05:06Z");
     const mnt = await childOf(async (dir) => {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
-import type { Differ } from "../diff/differ.js";
+import type { Differ, LowerLookup } from "../diff/differ.js";
 import { ANNOTATION_LAYER_SIZE } from "../diff/layer-blob.js";
 import type { LayerChange } from "../diff/layer-change.js";
 import { walkChanges } from "../diff/walk-changes.js";
@@ -65,14 +65,23 @@ export class ContainerFilesystem {
   async diff(rec: ContainerRecord): Promise<ContainerChange[]> {
     return this.withBase(rec, async (lower) => {
       const upper = await this.snapshotter.mounts(containerKey(rec.id));
+      const byPath = (a: ContainerChange, b: ContainerChange) =>
+        a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+      // A differ that reads the lower layers itself saves mounting them.
+      const direct = this.differ.changes && (await this.differ.lowerLookup?.(lower));
+      if (direct && this.differ.changes) {
+        const out = await this.differ.changes(lower, upper, (c) => classify(c, direct));
+        return out.sort(byPath);
+      }
       return this.mounts.withTempMount(lower, async (lowerDir) => {
-        const consume = (changes: AsyncIterable<LayerChange>) => classify(changes, lowerDir);
+        const consume = (changes: AsyncIterable<LayerChange>) =>
+          classify(changes, mountedLookup(lowerDir));
         const out = this.differ.changes
           ? await this.differ.changes(lower, upper, consume)
           : await this.mounts.withTempMount(upper, (upperDir) =>
               consume(walkChanges(lowerDir, upperDir)),
             );
-        return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+        return out.sort(byPath);
       });
     });
   }
@@ -180,7 +189,7 @@ export class ContainerFilesystem {
  */
 async function classify(
   changes: AsyncIterable<LayerChange>,
-  lowerDir: string,
+  lowerTree: LowerLookup,
 ): Promise<ContainerChange[]> {
   const out: ContainerChange[] = [];
   // For each directory reported: whether the lower tree has a real directory there.
@@ -196,17 +205,26 @@ async function classify(
     const parent = slash < 0 ? "" : c.path.slice(0, slash);
     let lower: fs.Stats | undefined;
     if (parent === "" || lowerHasDir.get(parent) === true) {
-      try {
-        lower = fs.lstatSync(path.join(lowerDir, c.path));
-      } catch {
-        lower = undefined;
-      }
+      lower = lowerTree.lstat(c.path);
     }
     out.push({ kind: lower ? "C" : "A", path: p });
     const isDir = c.stat ? c.stat.isDirectory() : false;
     if (isDir) lowerHasDir.set(c.path, !!lower?.isDirectory());
   }
   return out;
+}
+
+/** Lookups through the mounted tree at `dir`. */
+function mountedLookup(dir: string): LowerLookup {
+  return {
+    lstat: (p) => {
+      try {
+        return fs.lstatSync(path.join(dir, p));
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }
 
 /** A {@link ByteSink} over a Node writable stream, honouring its backpressure. */

@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import type { Descriptor } from "../content/descriptor.js";
 import type { Mount } from "../mount/mount.js";
 import type { LayerChange } from "./layer-change.js";
@@ -26,6 +27,15 @@ export interface ApplyOptions {
    * far, for a progress display; called often (per chunk read), so it should be cheap.
    */
   onProgress?: (bytes: number) => void;
+}
+
+/** Path lookups in the tree a set of read-only mounts shows, made without mounting it. */
+export interface LowerLookup {
+  /**
+   * `lstat` of `path` (relative, normalized, no leading `/`) as the mounted tree would
+   * show it, or undefined when nothing is visible there.
+   */
+  lstat(path: string): Stats | undefined;
 }
 
 /**
@@ -74,4 +84,11 @@ export interface Differ {
     consume: (changes: AsyncIterable<LayerChange>) => Promise<T>,
     opts?: DiffOptions,
   ): Promise<T>;
+
+  /**
+   * Look paths up in the tree `lower` shows without mounting it, when the differ can read
+   * its layers directly (what `diff CONTAINER` does to tell `A` from `C`); undefined when
+   * it cannot for these mounts. Optional: callers mount `lower` and `lstat` through it.
+   */
+  lowerLookup?(lower: Mount[]): Promise<LowerLookup | undefined>;
 }
