@@ -84,8 +84,8 @@ describe("malformed references", () => {
     }
   });
 
-  it("name no image for rmi, history, save, inspect, create", async () => {
-    const lookup = /No such image|invalid reference format/;
+  it("are malformed names to rmi, history, save, inspect and create, as docker says", async () => {
+    const lookup = /^Error: invalid reference format: /m;
     await expectBadInput(["rmi", "UPPER"], lookup);
     await expectBadInput(["history", "a::b"], lookup);
     await expectBadInput(["save", "-o", join(work, "x.tar"), "@@"], lookup);

@@ -300,7 +300,8 @@ export class ImageStore {
   /**
    * Find an image by reference (`busybox`, `busybox:1`, `x@sha256:…`), full ID or unique
    * ID prefix, as docker resolves them.
-   * @throws NotFoundError `No such image: <input>`.
+   * @throws NotFoundError `No such image: <input>`; InvalidArgumentError when `input` is
+   *   neither a well-formed reference nor an ID prefix (docker's "invalid reference format").
    */
   async resolve(input: string): Promise<ImageRecord> {
     const row = this.meta.read((db) => this.findRow(db, input));
@@ -312,7 +313,9 @@ export class ImageStore {
     let ref: Reference | undefined;
     try {
       ref = parseReference(input);
-    } catch {
+    } catch (err) {
+      // Neither a name nor an ID (prefix): docker says why the name is malformed.
+      if (!ID_PREFIX_RE.test(input)) throw err;
       ref = undefined;
     }
     if (ref) {
