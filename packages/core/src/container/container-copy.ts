@@ -1,7 +1,5 @@
 import { once } from "node:events";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { applyLayerTar } from "../diff/apply-layer-tar.js";
 import type { LayerChange } from "../diff/layer-change.js";
@@ -19,12 +17,7 @@ async function* pathChanges(source: string, as: string): AsyncGenerator<LayerCha
   const st = fs.lstatSync(source);
   yield { kind: "add", path: as, sourcePath: source, stat: st };
   if (!st.isDirectory()) return;
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "strata-empty-"));
-  try {
-    for await (const c of walkChanges(empty, source)) yield { ...c, path: `${as}/${c.path}` };
-  } finally {
-    fs.rmdirSync(empty);
-  }
+  for await (const c of walkChanges(null, source)) yield { ...c, path: `${as}/${c.path}` };
 }
 
 /**

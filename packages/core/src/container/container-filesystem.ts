@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
@@ -170,15 +169,10 @@ export class ContainerFilesystem {
     this.runner.checkDriver(rec);
     const sink = writableSink(out);
     const rootfs = this.runner.layout.rootfs(rec.id);
-    const empty = await fs.promises.mkdtemp(path.join(os.tmpdir(), "strata-empty-"));
-    try {
-      const write = (dir: string) => writeLayerTar(walkChanges(empty, dir), sink);
-      if (await isMountPoint(rootfs)) await write(rootfs);
-      else
-        await this.mounts.withTempMount(await this.snapshotter.mounts(containerKey(rec.id)), write);
-    } finally {
-      await fs.promises.rmdir(empty).catch(() => {});
-    }
+    const write = (dir: string) => writeLayerTar(walkChanges(null, dir), sink);
+    if (await isMountPoint(rootfs)) await write(rootfs);
+    else
+      await this.mounts.withTempMount(await this.snapshotter.mounts(containerKey(rec.id)), write);
   }
 }
 

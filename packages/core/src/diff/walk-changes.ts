@@ -26,20 +26,21 @@ export interface WalkChangesOptions {
  *
  * `add` and `modify` changes carry `sourcePath` (in `upperDir`), `stat`, `xattrs` and, for
  * symlinks, `linkTarget`, so {@link writeLayerTar} need not read them again. The roots
- * themselves are not compared. Either directory may be empty or missing.
+ * themselves are not compared. Either directory may be empty or missing; a `lowerDir` of
+ * null stands for an empty tree (every path of `upperDir` is an `add`).
  *
  * Metadata is read with synchronous calls, letting the event loop run every few hundred
  * paths (`util/event-loop.ts` says why).
  */
 export async function* walkChanges(
-  lowerDir: string,
+  lowerDir: string | null,
   upperDir: string,
   opts: WalkChangesOptions = {},
 ): AsyncGenerator<LayerChange> {
   const pending: { rel: string; meta: FileMeta; emitted: boolean }[] = [];
   const filter = opts.xattrFilter;
   const breathe = breather();
-  yield* walkDir("", true);
+  yield* walkDir("", lowerDir !== null);
 
   /** Yield ancestors that were held back until something below them changed. */
   function* flush(): Generator<LayerChange> {
@@ -65,7 +66,7 @@ export async function* walkChanges(
   async function* walkDir(rel: string, lowerExists: boolean): AsyncGenerator<LayerChange> {
     opts.signal?.throwIfAborted();
     const upperNames = readNames(path.join(upperDir, rel));
-    const lowerNames = lowerExists ? readNames(path.join(lowerDir, rel)) : [];
+    const lowerNames = lowerExists && lowerDir !== null ? readNames(path.join(lowerDir, rel)) : [];
     const lowerSet = new Set(lowerNames);
     const upperSet = new Set(upperNames);
     const all =
@@ -77,9 +78,10 @@ export async function* walkChanges(
       const upper = upperSet.has(name)
         ? readFileMetaSync(path.join(upperDir, child), filter)
         : undefined;
-      const lower = lowerSet.has(name)
-        ? readFileMetaSync(path.join(lowerDir, child), filter)
-        : undefined;
+      const lower =
+        lowerDir !== null && lowerSet.has(name)
+          ? readFileMetaSync(path.join(lowerDir, child), filter)
+          : undefined;
       await breathe(lower ? 2 : 1);
       if (!upper) {
         if (!lower) continue; // vanished on both sides while we looked
