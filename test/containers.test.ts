@@ -302,7 +302,7 @@ describe.each(CONTAINER_DRIVERS)("containers on %s", (driver) => {
       await cli.ok("create", "--name", "cpc", "seed", "sleep", "600");
       // Out: a file into a directory keeps its name; a directory to a new name is renamed.
       const out = await cli.run("cp", "cpc:/etc/passwd", `${dir}/`);
-      expect(out.stderr).toMatch(/^Successfully copied \S+B to .+\/\n$/);
+      expect(out.stderr).toBe(""); // no terminal: quiet, as docker
       expect(await readFile(join(dir, "passwd"), "utf8")).toContain("root:");
       await cli.ok("cp", "cpc:/etc", join(dir, "etccopy"));
       expect(await readFile(join(dir, "etccopy", "passwd"), "utf8")).toContain("root:");

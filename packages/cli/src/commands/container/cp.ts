@@ -66,7 +66,8 @@ export class ContainerCopyCommand extends ContainerCommand {
     description: "Always follow symbol link in SRC_PATH",
   });
   quiet = Option.Boolean("-q,--quiet", false, {
-    description: "Suppress progress output during copy",
+    description:
+      "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached",
   });
   source = Option.String({ name: "SRC_PATH" });
   dest = Option.String({ name: "DEST_PATH" });
@@ -90,10 +91,12 @@ export class ContainerCopyCommand extends ContainerCommand {
     }
     if (src.path === "" || dst.path === "") throw new UsageError("filepath cannot be empty");
     // As docker's: on a terminal, "Copying from container - 12.3MB" counts on stderr while
-    // the copy runs, and is erased before the summary.
+    // the copy runs, and is erased before the summary. Without a terminal on stdout docker
+    // turns -q on itself: no progress and no summary.
     const out = this.context.stdout as NodeJS.WriteStream;
     const err = this.context.stderr as NodeJS.WriteStream;
-    if (out.isTTY && err.isTTY && !this.quiet) {
+    const quiet = this.quiet || !out.isTTY;
+    if (err.isTTY && !quiet) {
       const { ByteProgress } = await import("../../format/byte-progress.js");
       const label =
         src.container !== undefined ? "Copying from container -" : "Copying to container -";
@@ -103,7 +106,7 @@ export class ContainerCopyCommand extends ContainerCommand {
       ? this.copyOut(src.container, src.path)
       : this.copyIn(dst.container!, dst.path)
     ).finally(() => this.progress?.done());
-    if (copied !== undefined && !this.quiet) {
+    if (copied !== undefined && !quiet) {
       this.context.stderr.write(`Successfully copied ${humanSize(copied)} to ${this.dest}\n`);
     }
     return 0;
