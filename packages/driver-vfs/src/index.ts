@@ -3,7 +3,5 @@
  * parent in a plain directory; diffs come from core's naive differ.
  */
 
-export { copyTree } from "./copy-tree.js";
-export { diskUsage } from "./disk-usage.js";
 export { vfsDriver } from "./vfs-driver.js";
 export { VfsSnapshotter } from "./vfs-snapshotter.js";

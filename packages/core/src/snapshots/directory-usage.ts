@@ -4,21 +4,27 @@ import type { Usage } from "./snapshotter.js";
 
 /**
  * Bytes and inodes under `dir` (the directory itself included), counting each inode once
- * however many hardlinks it has, as containerd's `fs.DiskUsage` does.
+ * however many hardlinks it has, as containerd's `fs.DiskUsage` does. Bytes are the
+ * apparent sizes of everything but directories (whose sizes depend on the filesystem,
+ * not on the content).
+ * @throws the signal's reason when `signal` aborts.
  */
-export async function directoryUsage(dir: string): Promise<Usage> {
-  const seen = new Set<number>();
+export async function directoryUsage(dir: string, signal?: AbortSignal): Promise<Usage> {
+  const seen = new Set<string>();
   let size = 0;
-  const visit = async (p: string): Promise<void> => {
-    const st = await fs.lstat(p, { bigint: false });
-    if (!seen.has(st.ino)) {
-      seen.add(st.ino);
-      if (!st.isDirectory()) size += st.size;
-    }
+  const stack = [dir];
+  while (stack.length > 0) {
+    signal?.throwIfAborted();
+    const p = stack.pop()!;
+    const st = await fs.lstat(p, { bigint: true });
+    const id = `${st.dev}:${st.ino}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
     if (st.isDirectory()) {
-      for (const name of await fs.readdir(p)) await visit(path.join(p, name));
+      for (const name of await fs.readdir(p)) stack.push(path.join(p, name));
+    } else {
+      size += Number(st.size);
     }
-  };
-  await visit(dir);
-  return { size, inodes: seen.size };
+  }
+  return { inodes: seen.size, size };
 }
