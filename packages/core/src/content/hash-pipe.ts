@@ -93,8 +93,9 @@ const pool = new HandPool(Math.max(1, availableParallelism()));
  * sha256 on a second thread: bytes written into the pipe are copied into a shared ring,
  * and a worker thread hashes them (and, given a file descriptor, writes them to it with
  * `pwrite` from offset 0) while the caller goes on producing. This is how a blob's
- * bytes cost the producing thread one `memcpy` instead of a hash and a write: the
- * measured difference is in `packages/core/README.md`.
+ * bytes cost the producing thread one `memcpy` instead of a hash and a write. On a
+ * 370 MB layer commit that took 610 ms down to 520 ms; the root README has the bench
+ * figures.
  *
  * A pipe holds one of at most one worker per core; {@link HashPipe.open} returns
  * undefined when all are busy, and the caller hashes on its own thread instead. Workers
