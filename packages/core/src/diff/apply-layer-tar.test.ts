@@ -1,8 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { HashPipe } from "../content/hash-pipe.js";
 import { InvalidArgumentError } from "../errors.js";
 import { applyLayerTar } from "./apply-layer-tar.js";
 import {
@@ -52,6 +54,39 @@ describe("applyLayerTar", () => {
     expect((await fs.stat(path.join(dir, "etc"))).mode & 0o7777).toBe(0o750);
     expect((await fs.stat(path.join(dir, "etc/hostname"))).mode & 0o7777).toBe(0o640);
     expect(await fs.readlink(path.join(dir, "etc/link"))).toBe("hostname");
+  });
+
+  it("hashes on a worker thread to the same diff ID, and frees it when an entry is refused", async () => {
+    const big = Buffer.alloc(3 << 20);
+    for (let i = 0; i < big.length; i += 512) big.writeUInt32LE(i, i);
+    const tar = await packWithTarStream([
+      { name: "big", body: big },
+      { name: "small", body: "s\n" },
+    ]);
+    const dir = await tempDir();
+    const res = await applyLayerTar(chunksOf(tar, 300_000), dir, { hashOnWorker: true });
+    expect(res).toMatchObject({
+      diffId: `sha256:${createHash("sha256").update(tar).digest("hex")}`,
+      size: tar.length,
+      entries: 2,
+    });
+    expect((await fs.readFile(path.join(dir, "big"))).equals(big)).toBe(true);
+    const bad = await packWithTarStream([
+      { name: "big", body: big },
+      { name: "../escape", body: "x" },
+    ]);
+    for (let i = 0; i < 4; i++) {
+      // Each refused apply gives its worker back: more rounds than there are workers.
+      await expect(
+        applyLayerTar(chunksOf(bad, 300_000), await tempDir(), { hashOnWorker: true }),
+      ).rejects.toThrow(InvalidArgumentError);
+    }
+    // Every worker is free again (a leaked one would also keep the process alive).
+    const pipes = Array.from({ length: os.availableParallelism() }, () => HashPipe.open());
+    expect(pipes.every((p) => p !== undefined)).toBe(true);
+    await Promise.all(pipes.map((p) => p?.abort()));
+    const again = await applyLayerTar(chunksOf(tar), await tempDir(), { hashOnWorker: true });
+    expect(again.diffId).toBe(res.diffId);
   });
 
   it("removes whited-out entries, recursively, and leaves siblings alone", async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { HashPipe } from "../content/hash-pipe.js";
 import { InvalidArgumentError } from "../errors.js";
 import { mknod } from "../util/device.js";
 import { breather } from "../util/event-loop.js";
@@ -49,6 +50,11 @@ export interface ApplyLayerTarOptions {
    * origin, metacopy) as if overlay had written them.
    */
   xattrFilter?: (name: string) => boolean;
+  /**
+   * Hash the stream on a worker thread (a {@link HashPipe}, when one is free) instead of
+   * this one, which then only copies each chunk: for large layers. Default false.
+   */
+  hashOnWorker?: boolean;
 }
 
 /** What {@link applyLayerTar} did. */
@@ -97,181 +103,193 @@ export async function applyLayerTar(
   dir: string,
   opts: ApplyLayerTarOptions = {},
 ): Promise<ApplyLayerTarResult> {
-  const hash = createHash("sha256");
+  const pipe = opts.hashOnWorker ? HashPipe.open() : undefined;
+  const hash = pipe ? undefined : createHash("sha256");
   let size = 0;
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of stream) {
-      hash.update(chunk);
+      if (pipe) await pipe.write(chunk);
+      else hash?.update(chunk);
       size += chunk.length;
       yield chunk;
     }
   }
-  const tree = new TreeGuard(dir);
-  const unpacked = new Set<string>();
-  /** Directories' final mode and times, set last: children change the mtime, and a
-   * read-only mode would stop an unprivileged process from filling the directory. */
-  const dirMeta: { rel: string; mode: number; atime: number; mtime: number }[] = [];
-  const warnings: string[] = [];
-  const breathe = breather();
-  const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
-  let entries = 0;
-
-  for await (const entry of readTar(hashed())) {
-    opts.signal?.throwIfAborted();
-    entries++;
-    const h = entry.header;
-    // A leading "/" names a path inside the layer, as docker and containerd read it (umoci
-    // writes the root directory as "/"); ".." is still refused by cleanLayerPath.
-    const rel = cleanLayerPath(h.name.replace(/^\/+/, ""));
-    const whiteouts = opts.whiteouts !== false;
-    if (whiteouts && rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
-    const base = path.posix.basename(rel);
-    try {
-      if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
-        await whiteout(h, rel, base);
-        continue;
-      }
-      if (rel === "") {
-        if (h.type !== "dir")
-          throw new InvalidArgumentError(`layer entry "${h.name}": root is not a directory`);
-      } else {
-        tree.parents(rel, true, h.name);
-      }
-      await createEntry(entry, rel);
-    } catch (err) {
-      throw inputError(err, h.name);
-    }
-    unpacked.add(rel);
-    await breathe();
+  try {
+    const r = await unpack();
+    const diffId = pipe ? (await pipe.finish()).digest : `sha256:${hash?.digest("hex")}`;
+    return { ...r, diffId, size };
+  } finally {
+    await pipe?.abort();
   }
 
-  dirMeta.sort((a, b) => depth(b.rel) - depth(a.rel));
-  // Checked afresh: a later entry may have replaced a parent of a recorded directory by a
-  // symlink (`a/`, `a/b/`, then `a` -> /outside), and chmod would follow it out of the tree.
-  const final = new TreeGuard(dir);
-  for (const d of dirMeta) {
-    const abs = tree.abs(d.rel);
-    if (!isRealDir(final, d.rel)) continue; // replaced later
-    fs.chmodSync(abs, d.mode);
-    fs.lutimesSync(abs, d.atime, d.mtime);
-  }
-  return { diffId: `sha256:${hash.digest("hex")}`, size, entries, warnings };
+  async function unpack(): Promise<Omit<ApplyLayerTarResult, "diffId" | "size">> {
+    const tree = new TreeGuard(dir);
+    const unpacked = new Set<string>();
+    /** Directories' final mode and times, set last: children change the mtime, and a
+     * read-only mode would stop an unprivileged process from filling the directory. */
+    const dirMeta: { rel: string; mode: number; atime: number; mtime: number }[] = [];
+    const warnings: string[] = [];
+    const breathe = breather();
+    const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
+    let entries = 0;
 
-  async function whiteout(h: TarHeader, rel: string, base: string): Promise<void> {
-    const parent = path.posix.dirname(rel) === "." ? "" : path.posix.dirname(rel);
-    const kind = base === OPAQUE ? "opaque" : "delete";
-    const name = base.slice(WHITEOUT_PREFIX.length);
-    if (kind === "delete" && (name === "" || name === "." || name === "..")) {
-      throw new InvalidArgumentError(`layer entry "${h.name}": whiteout escapes its directory`);
-    }
-    if (!tree.parents(rel, opts.convertWhiteout !== undefined, h.name)) return;
-    const target = kind === "opaque" ? parent : parent ? `${parent}/${name}` : name;
-    const w: Whiteout = { kind, path: target, absPath: tree.abs(target), header: h };
-    if (opts.convertWhiteout && !(await opts.convertWhiteout(w))) return;
-    if (kind === "delete") removeAll(target);
-    else clearOpaque(target);
-  }
-
-  /** Remove everything below `rel` that this layer did not create (docker's unpackedPaths). */
-  function clearOpaque(rel: string): void {
-    let names: string[];
-    try {
-      names = fs.readdirSync(tree.abs(rel));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR") return;
-      throw err;
-    }
-    for (const n of names) {
-      const child = rel ? `${rel}/${n}` : n;
-      if (!unpacked.has(child)) removeAll(child);
-      else if (fs.lstatSync(tree.abs(child)).isDirectory()) clearOpaque(child);
-    }
-  }
-
-  function removeAll(rel: string): void {
-    const st = fs.lstatSync(tree.abs(rel), { throwIfNoEntry: false });
-    if (!st) return;
-    if (st.isDirectory()) tree.forget(rel);
-    unpacked.delete(rel);
-    fs.rmSync(tree.abs(rel), { recursive: true, force: true });
-  }
-
-  async function createEntry(entry: TarEntry, rel: string): Promise<void> {
-    const h = entry.header;
-    const abs = tree.abs(rel);
-    const existing = fs.lstatSync(abs, { throwIfNoEntry: false });
-    const merge = existing?.isDirectory() === true && h.type === "dir";
-    if (existing && !merge) removeAll(rel);
-    const atime = h.atime ?? h.mtime;
-    switch (h.type) {
-      case "dir":
-        if (!merge) fs.mkdirSync(abs, 0o700);
-        setMeta(abs, h, h.mode | 0o700);
-        dirMeta.push({ rel, mode: h.mode, atime, mtime: h.mtime });
-        return;
-      case "file": {
-        // O_EXCL|O_NOFOLLOW: never write through whatever might sit at `abs`.
-        const fd = fs.openSync(abs, CREATE_FILE, 0o600);
-        try {
-          if (h.size <= SMALL_FILE) writeAll(fd, await entry.buffer());
-          else for await (const chunk of entry.chunks()) writeAll(fd, chunk);
-          if (sameOwner) fs.fchownSync(fd, h.uid, h.gid);
-          fs.fchmodSync(fd, h.mode);
-          setXattrs(abs, h);
-          fs.futimesSync(fd, atime, h.mtime);
-        } finally {
-          fs.closeSync(fd);
+    for await (const entry of readTar(hashed())) {
+      opts.signal?.throwIfAborted();
+      entries++;
+      const h = entry.header;
+      // A leading "/" names a path inside the layer, as docker and containerd read it (umoci
+      // writes the root directory as "/"); ".." is still refused by cleanLayerPath.
+      const rel = cleanLayerPath(h.name.replace(/^\/+/, ""));
+      const whiteouts = opts.whiteouts !== false;
+      if (whiteouts && rel.startsWith(WHITEOUT_META_PREFIX) && rel !== OPAQUE) continue;
+      const base = path.posix.basename(rel);
+      try {
+        if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
+          await whiteout(h, rel, base);
+          continue;
         }
-        return;
+        if (rel === "") {
+          if (h.type !== "dir")
+            throw new InvalidArgumentError(`layer entry "${h.name}": root is not a directory`);
+        } else {
+          tree.parents(rel, true, h.name);
+        }
+        await createEntry(entry, rel);
+      } catch (err) {
+        throw inputError(err, h.name);
       }
-      case "symlink":
-        fs.symlinkSync(h.linkname ?? "", abs);
-        if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
-        setXattrs(abs, h);
-        fs.lutimesSync(abs, atime, h.mtime);
-        return;
-      case "link": {
-        const target = cleanLayerPath(h.linkname ?? "", `hardlink "${h.name}" target`);
-        const st =
-          target !== "" && tree.parents(target, false, h.name)
-            ? fs.lstatSync(tree.abs(target), { throwIfNoEntry: false })
-            : undefined;
-        if (!st || st.isDirectory()) {
-          throw new InvalidArgumentError(
-            `layer entry "${h.name}": hardlink target "${h.linkname}" is not a file in the tree`,
+      unpacked.add(rel);
+      await breathe();
+    }
+
+    dirMeta.sort((a, b) => depth(b.rel) - depth(a.rel));
+    // Checked afresh: a later entry may have replaced a parent of a recorded directory by a
+    // symlink (`a/`, `a/b/`, then `a` -> /outside), and chmod would follow it out of the tree.
+    const final = new TreeGuard(dir);
+    for (const d of dirMeta) {
+      const abs = tree.abs(d.rel);
+      if (!isRealDir(final, d.rel)) continue; // replaced later
+      fs.chmodSync(abs, d.mode);
+      fs.lutimesSync(abs, d.atime, d.mtime);
+    }
+    return { entries, warnings };
+
+    async function whiteout(h: TarHeader, rel: string, base: string): Promise<void> {
+      const parent = path.posix.dirname(rel) === "." ? "" : path.posix.dirname(rel);
+      const kind = base === OPAQUE ? "opaque" : "delete";
+      const name = base.slice(WHITEOUT_PREFIX.length);
+      if (kind === "delete" && (name === "" || name === "." || name === "..")) {
+        throw new InvalidArgumentError(`layer entry "${h.name}": whiteout escapes its directory`);
+      }
+      if (!tree.parents(rel, opts.convertWhiteout !== undefined, h.name)) return;
+      const target = kind === "opaque" ? parent : parent ? `${parent}/${name}` : name;
+      const w: Whiteout = { kind, path: target, absPath: tree.abs(target), header: h };
+      if (opts.convertWhiteout && !(await opts.convertWhiteout(w))) return;
+      if (kind === "delete") removeAll(target);
+      else clearOpaque(target);
+    }
+
+    /** Remove everything below `rel` that this layer did not create (docker's unpackedPaths). */
+    function clearOpaque(rel: string): void {
+      let names: string[];
+      try {
+        names = fs.readdirSync(tree.abs(rel));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return;
+        throw err;
+      }
+      for (const n of names) {
+        const child = rel ? `${rel}/${n}` : n;
+        if (!unpacked.has(child)) removeAll(child);
+        else if (fs.lstatSync(tree.abs(child)).isDirectory()) clearOpaque(child);
+      }
+    }
+
+    function removeAll(rel: string): void {
+      const st = fs.lstatSync(tree.abs(rel), { throwIfNoEntry: false });
+      if (!st) return;
+      if (st.isDirectory()) tree.forget(rel);
+      unpacked.delete(rel);
+      fs.rmSync(tree.abs(rel), { recursive: true, force: true });
+    }
+
+    async function createEntry(entry: TarEntry, rel: string): Promise<void> {
+      const h = entry.header;
+      const abs = tree.abs(rel);
+      const existing = fs.lstatSync(abs, { throwIfNoEntry: false });
+      const merge = existing?.isDirectory() === true && h.type === "dir";
+      if (existing && !merge) removeAll(rel);
+      const atime = h.atime ?? h.mtime;
+      switch (h.type) {
+        case "dir":
+          if (!merge) fs.mkdirSync(abs, 0o700);
+          setMeta(abs, h, h.mode | 0o700);
+          dirMeta.push({ rel, mode: h.mode, atime, mtime: h.mtime });
+          return;
+        case "file": {
+          // O_EXCL|O_NOFOLLOW: never write through whatever might sit at `abs`.
+          const fd = fs.openSync(abs, CREATE_FILE, 0o600);
+          try {
+            if (h.size <= SMALL_FILE) writeAll(fd, await entry.buffer());
+            else for await (const chunk of entry.chunks()) writeAll(fd, chunk);
+            if (sameOwner) fs.fchownSync(fd, h.uid, h.gid);
+            fs.fchmodSync(fd, h.mode);
+            setXattrs(abs, h);
+            fs.futimesSync(fd, atime, h.mtime);
+          } finally {
+            fs.closeSync(fd);
+          }
+          return;
+        }
+        case "symlink":
+          fs.symlinkSync(h.linkname ?? "", abs);
+          if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
+          setXattrs(abs, h);
+          fs.lutimesSync(abs, atime, h.mtime);
+          return;
+        case "link": {
+          const target = cleanLayerPath(h.linkname ?? "", `hardlink "${h.name}" target`);
+          const st =
+            target !== "" && tree.parents(target, false, h.name)
+              ? fs.lstatSync(tree.abs(target), { throwIfNoEntry: false })
+              : undefined;
+          if (!st || st.isDirectory()) {
+            throw new InvalidArgumentError(
+              `layer entry "${h.name}": hardlink target "${h.linkname}" is not a file in the tree`,
+            );
+          }
+          fs.linkSync(tree.abs(target), abs);
+          return;
+        }
+        case "char":
+        case "block":
+        case "fifo":
+          await mknod(abs, h.type, { major: h.devmajor ?? 0, minor: h.devminor ?? 0 });
+          setMeta(abs, h);
+          fs.lutimesSync(abs, atime, h.mtime);
+          return;
+      }
+    }
+
+    /** Owner, then mode (chown clears setuid/setgid), then xattrs; not for symlinks. */
+    function setMeta(abs: string, h: TarHeader, mode = h.mode): void {
+      if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
+      fs.chmodSync(abs, mode);
+      setXattrs(abs, h);
+    }
+
+    function setXattrs(abs: string, h: TarHeader): void {
+      for (const [name, value] of h.xattrs ?? []) {
+        if (opts.xattrFilter && !opts.xattrFilter(name)) continue;
+        try {
+          writeXattr(abs, name, value);
+        } catch (err) {
+          if (!isUnsupported(err) && !isNotPermitted(err)) throw err;
+          warnings.push(
+            `layer entry "${h.name}": xattr "${name}" not set: ${(err as Error).message}`,
           );
         }
-        fs.linkSync(tree.abs(target), abs);
-        return;
-      }
-      case "char":
-      case "block":
-      case "fifo":
-        await mknod(abs, h.type, { major: h.devmajor ?? 0, minor: h.devminor ?? 0 });
-        setMeta(abs, h);
-        fs.lutimesSync(abs, atime, h.mtime);
-        return;
-    }
-  }
-
-  /** Owner, then mode (chown clears setuid/setgid), then xattrs; not for symlinks. */
-  function setMeta(abs: string, h: TarHeader, mode = h.mode): void {
-    if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
-    fs.chmodSync(abs, mode);
-    setXattrs(abs, h);
-  }
-
-  function setXattrs(abs: string, h: TarHeader): void {
-    for (const [name, value] of h.xattrs ?? []) {
-      if (opts.xattrFilter && !opts.xattrFilter(name)) continue;
-      try {
-        writeXattr(abs, name, value);
-      } catch (err) {
-        if (!isUnsupported(err) && !isNotPermitted(err)) throw err;
-        warnings.push(
-          `layer entry "${h.name}": xattr "${name}" not set: ${(err as Error).message}`,
-        );
       }
     }
   }

@@ -18,6 +18,9 @@ export const ANNOTATION_LAYER_SIZE = "io.strata.layer.size";
 /** Annotation holding a compressed layer's diff ID (digest of its uncompressed tar). */
 export const ANNOTATION_DIFF_ID = "io.strata.diff-id";
 
+/** Layers of at least this many (stored) bytes are hashed on a worker while applied. */
+const HASH_ON_WORKER = 4 << 20;
+
 /** Options of {@link storeLayerBlob}. */
 export interface StoreLayerBlobOptions extends WriteLayerTarOptions {
   /** Media type of the blob: an OCI or docker tar type (default OCI tar) or a gzip one. */
@@ -140,7 +143,10 @@ export async function applyLayerBlob(
       }
     }
     try {
-      const res = await applyLayerTar(progress ? countedBlob() : readFileChunks(fd), dir, opts);
+      const res = await applyLayerTar(progress ? countedBlob() : readFileChunks(fd), dir, {
+        ...opts,
+        hashOnWorker: desc.size >= HASH_ON_WORKER,
+      });
       const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
       if (expected !== undefined && expected !== res.diffId) {
         throw mismatch(desc, `diff ID ${expected} expected, layer hashes to ${res.diffId}`);
@@ -166,7 +172,10 @@ export async function applyLayerBlob(
   }
   try {
     const tar = await decompressLayer(hashedBlob(), compression);
-    const res = await applyLayerTar(tar, dir, opts);
+    const res = await applyLayerTar(tar, dir, {
+      ...opts,
+      hashOnWorker: desc.size >= HASH_ON_WORKER,
+    });
     const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
     if (expected !== undefined && expected !== res.diffId) {
       throw mismatch(desc, `diff ID ${expected} expected, layer hashes to ${res.diffId}`);
