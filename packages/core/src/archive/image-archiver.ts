@@ -1,4 +1,5 @@
 import { inject, injectable } from "tsyringe";
+import { HashPipe } from "../content/hash-pipe.js";
 import { ImageStore } from "../image/image-store.js";
 import { MetadataStore } from "../metadata/metadata-store.js";
 import type { ByteSink } from "../util/byte-sink.js";
@@ -65,6 +66,7 @@ export class ImageArchiver {
    * @throws NotSupportedError for a zstd-compressed archive without a `zstd` binary.
    */
   load(source: AsyncIterable<Uint8Array>, opts: LoadArchiveOptions = {}): Promise<LoadedImage[]> {
+    HashPipe.warm(); // large blobs are hashed on a worker: let it start while the archive opens
     return loadImageArchive(this.images, this.meta, source, opts);
   }
 }

@@ -1,6 +1,7 @@
 import { inject, injectable } from "tsyringe";
 import { parseNetwork } from "../container/container-config.js";
 import type { ContainerRecord } from "../container/container-types.js";
+import { HashPipe } from "../content/hash-pipe.js";
 import { instructionCreatesLayer, parseDockerfile } from "../dockerfile/dockerfile-parser.js";
 import type {
   BuildStage,
@@ -96,6 +97,7 @@ export class Builder {
    * @throws NotFoundError for a missing base image or COPY source.
    */
   async build(dockerfile: Dockerfile, opts: BuildOptions): Promise<BuildResult> {
+    HashPipe.warm(); // RUN and COPY layers are hashed on a worker
     parseNetwork(opts.network); // a network strata lacks fails before any step runs
     const expander = createShellWordExpander(dockerfile.directives.escape);
     const buildArgs = { ...(opts.buildArgs ?? {}) };

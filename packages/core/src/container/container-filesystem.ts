@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
+import { HashPipe } from "../content/hash-pipe.js";
 import type { Differ, LowerLookup } from "../diff/differ.js";
 import { ANNOTATION_LAYER_SIZE } from "../diff/layer-blob.js";
 import type { LayerChange } from "../diff/layer-change.js";
@@ -92,6 +93,7 @@ export class ContainerFilesystem {
    * written, unless `pause` is false.
    */
   async commit(rec: ContainerRecord, opts: CommitOptions = {}): Promise<ImageRecord> {
+    HashPipe.warm(); // the layer is hashed on a worker: let it start while we mount
     const tags = opts.reference ? [parseTagTarget(opts.reference)] : [];
     const config = applyConfigChanges(rec.config, opts.changes ?? []);
     const image = await this.images.resolve(rec.imageId);

@@ -118,4 +118,14 @@ describe("HashPipe", () => {
     await again.write(Buffer.from("x"));
     expect((await again.finish()).digest).toBe(sha(Buffer.from("x")));
   });
+
+  it("warm starts a worker ahead of a job, and never more than the pool holds", async () => {
+    for (let i = 0; i < 5; i++) HashPipe.warm();
+    const pipes: HashPipe[] = [];
+    for (let p = HashPipe.open(); p; p = HashPipe.open()) pipes.push(p);
+    expect(pipes.length).toBe(Math.max(1, os.availableParallelism()));
+    HashPipe.warm(); // all busy: nothing to start
+    expect(HashPipe.open()).toBeUndefined();
+    await Promise.all(pipes.map((p) => p.abort()));
+  });
 });

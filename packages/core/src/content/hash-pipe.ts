@@ -57,6 +57,11 @@ class HandPool {
     return hand;
   }
 
+  /** Start a worker now, when none is idle and one may still start, for a job to come. */
+  warm(): void {
+    if (this.idle.length === 0 && this.count < this.max) this.idle.push(this.spawn());
+  }
+
   give(hand: Hand): void {
     if (hand.dead) return;
     hand.worker.unref();
@@ -147,6 +152,15 @@ export class HashPipe {
   static open(fd?: number): HashPipe | undefined {
     const hand = pool.take();
     return hand && new HashPipe(hand, fd);
+  }
+
+  /**
+   * Start a worker in the background (when none is idle) so that the next {@link open}
+   * finds it ready: starting one takes about 25 ms, which a small blob would wait for.
+   * Operations that will write layers call this first, so the start overlaps their setup.
+   */
+  static warm(): void {
+    pool.warm();
   }
 
   /** Copy `chunk` into the ring; waits only while the ring is full. */

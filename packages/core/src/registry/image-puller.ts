@@ -2,6 +2,7 @@ import { inject, injectable } from "tsyringe";
 import { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
 import { isDigest } from "../content/digest.js";
+import { HashPipe } from "../content/hash-pipe.js";
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -109,6 +110,7 @@ export class ImagePuller {
    * @throws UnavailableError when the registry cannot be reached.
    */
   async pull(ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
+    HashPipe.warm(); // large layers are hashed on a worker: let it start during the manifests
     const tagged = withDefaultTag(ref);
     const reference = tagged.digest ?? tagged.tag!;
     const emit = opts.onProgress ?? (() => {});
