@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import {
@@ -97,12 +96,10 @@ const pool = new HandPool(Math.max(1, availableParallelism()));
 
 /**
  * sha256 on a second thread: bytes written into the pipe are copied into a shared ring,
- * and a worker thread hashes them while the caller goes on producing. Given a file
- * descriptor, the pipe also writes each slot to it (`pwrite` from offset 0, one slot at a
- * time, in order, on libuv's thread pool), so hashing and writing run side by side too.
- * This is how a blob's bytes cost the producing thread one `memcpy` instead of a hash and
- * a write. On a 370 MB layer commit that took 610 ms down to 520 ms with the worker
- * writing, and lower still with the writes moved off it; the root README has the bench
+ * and a worker thread hashes them (and, given a file descriptor, writes them to it with
+ * `pwrite` from offset 0) while the caller goes on producing. This is how a blob's
+ * bytes cost the producing thread one `memcpy` instead of a hash and a write. On a
+ * 370 MB layer commit that took 610 ms down to 520 ms; the root README has the bench
  * figures.
  *
  * A pipe holds one of at most one worker per core; {@link HashPipe.open} returns
@@ -117,15 +114,10 @@ export class HashPipe {
   /** Bytes in the slot being filled (not yet published). */
   private fill = 0;
   private closed = false;
-  /** Each slot's write, while it may still be in flight; the last one started. */
-  private readonly writes: (Promise<void> | undefined)[] = new Array(SLOTS);
-  private lastWrite: Promise<void> = Promise.resolve();
-  private position = 0;
-  private writeError: Error | undefined;
 
   private constructor(
     private readonly hand: Hand,
-    private readonly fd: number | undefined,
+    fd: number | undefined,
   ) {
     this.control = new Int32Array(hand.control);
     this.control.fill(0);
@@ -141,13 +133,14 @@ export class HashPipe {
       data: hand.data,
       slots: SLOTS,
       slotSize: SLOT_SIZE,
+      ...(fd !== undefined ? { fd } : {}),
     };
     hand.worker.postMessage(job);
   }
 
   /**
-   * A pipe whose worker hashes (and which writes to `fd`, when given); undefined when
-   * every worker is busy.
+   * A pipe whose worker hashes, and writes to `fd` when given; undefined when every
+   * worker is busy.
    */
   static open(fd?: number): HashPipe | undefined {
     const hand = pool.take();
@@ -176,62 +169,45 @@ export class HashPipe {
       off += n;
       if (this.fill === SLOT_SIZE) this.publish();
     }
-    if (this.writeError || Atomics.load(this.control, FAILED) !== 0) await this.failed();
+    if (Atomics.load(this.control, FAILED) !== 0) await this.failed();
   }
 
   /**
    * Wait until every byte is hashed (and written).
    * @returns the `sha256:` digest and the byte count.
-   * @throws the write error, or an Error when the worker died.
+   * @throws the worker's write error, or an Error when the worker died.
    */
   async finish(): Promise<{ digest: string; bytes: number }> {
     if (this.fill > 0) this.publish();
     const r = await this.close(1);
-    if (this.writeError) throw this.writeError;
     if (!r.ok) throw jobError(r);
     return { digest: `sha256:${r.digest}`, bytes: r.bytes };
   }
 
-  /** Stop: the worker drops what is left without hashing it; no more writes start. */
+  /** Stop: the worker drops what is left without hashing or writing it. Idempotent. */
   async abort(): Promise<void> {
     if (this.closed) {
       await this.result;
-      await this.lastWrite;
       return;
     }
     await this.close(2);
   }
 
-  /** Close the ring, wait for the worker's answer and the writes, give the worker back. */
   private async close(how: 1 | 2): Promise<HashJobResult> {
     this.closed = true;
     Atomics.store(this.control, CLOSED, how);
     this.signal();
     const r = await this.result;
-    await this.lastWrite;
     pool.give(this.hand);
     return r;
   }
 
   private publish(): void {
-    const slot = this.head % SLOTS;
-    const len = this.fill;
-    this.control[LENGTHS + slot] = len;
+    this.control[LENGTHS + (this.head % SLOTS)] = this.fill;
     this.head++;
     this.fill = 0;
     Atomics.store(this.control, HEAD, this.head);
     this.signal();
-    if (this.fd !== undefined) {
-      const view = this.data.subarray(slot * SLOT_SIZE, slot * SLOT_SIZE + len);
-      const at = this.position;
-      this.position += len;
-      const fd = this.fd;
-      const w = this.lastWrite.then(() => (this.writeError ? undefined : pwriteAll(fd, view, at)));
-      this.lastWrite = w.catch((err: Error) => {
-        this.writeError ??= err;
-      });
-      this.writes[slot] = this.lastWrite;
-    }
   }
 
   private signal(): void {
@@ -239,39 +215,21 @@ export class HashPipe {
     Atomics.notify(this.control, SIGNAL);
   }
 
-  /** Wait until the slot to fill next is hashed and written. */
   private async freeSlot(): Promise<void> {
     for (;;) {
       const tail = Atomics.load(this.control, TAIL);
-      if (this.head - tail < SLOTS) break;
+      if (this.head - tail < SLOTS) return;
       if (this.hand.dead) await this.failed();
       const w = waitAsync(this.control, TAIL, tail, 1000);
       if (w.async) await w.value;
     }
-    const slot = this.head % SLOTS;
-    await this.writes[slot];
-    this.writes[slot] = undefined;
   }
 
-  /** Writing or the worker failed: close and throw the error. */
+  /** The worker failed: close and throw its error. */
   private async failed(): Promise<never> {
     const r = await this.close(2);
-    if (this.writeError) throw this.writeError;
-    throw jobError(r.ok ? { ok: false, message: "hash worker stopped" } : r);
+    throw jobError(r.ok ? { ok: false, message: "hash worker stopped writing" } : r);
   }
-}
-
-/** Write all of `buf` at `position` of `fd`, on the thread pool. */
-function pwriteAll(fd: number, buf: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const next = (off: number) => {
-      if (off >= buf.length) return resolve();
-      fs.write(fd, buf, off, buf.length - off, position + off, (err, n) =>
-        err ? reject(err) : next(off + n),
-      );
-    };
-    next(0);
-  });
 }
 
 function jobError(r: Extract<HashJobResult, { ok: false }>): Error {

@@ -4,8 +4,8 @@
  * both threads read and write with `Atomics`.
  *
  * The producer (the thread that owns the blob) copies bytes into slot `head % slots`,
- * records the slot's length and bumps `head`; the worker hashes slot `tail % slots` and
- * bumps `tail`. `head - tail` is never more than `slots`. `SIGNAL`
+ * records the slot's length and bumps `head`; the worker hashes (and writes) slot
+ * `tail % slots` and bumps `tail`. `head - tail` is never more than `slots`. `SIGNAL`
  * changes on every publish and on close, so a worker that read it before checking `head`
  * and `CLOSED` cannot sleep through either.
  */
@@ -16,7 +16,7 @@ export const HEAD = 0;
 export const TAIL = 1;
 /** Set by the producer: no more slots will come (1: finish, 2: abort). */
 export const CLOSED = 2;
-/** Set by the worker when hashing failed; it goes on draining slots without hashing. */
+/** Set by the worker when writing failed; it goes on draining slots without writing. */
 export const FAILED = 3;
 /** Bumped by the producer on every publish and on close; the worker waits on it. */
 export const SIGNAL = 4;
@@ -31,6 +31,8 @@ export interface HashJob {
   data: SharedArrayBuffer;
   slots: number;
   slotSize: number;
+  /** Write every byte here too, from offset 0, when given. */
+  fd?: number;
 }
 
 /** What the worker answers when a job is over. */
