@@ -1,25 +1,7 @@
-import {
-  createReadStream,
-  existsSync,
-  linkSync,
-  lstatSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  type Stats,
-} from "node:fs";
+import { createReadStream, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import {
-  type ContentStore,
-  type Descriptor,
-  type Differ,
-  type LayerChange,
-  type LowerLookup,
-  type Mount,
-  readTar,
-  walkChanges,
-} from "@strata/core";
+import { type ContentStore, type Descriptor, listChanges, readTar } from "@strata/core";
 import { changeDir, type DriverRig } from "./drivers.js";
 import { findTree, tarCreateHash } from "./floors.js";
 import type { Row, Section } from "./results.js";
@@ -82,7 +64,7 @@ export async function diffPhase(
         commits.push(r);
         continue;
       }
-      const stored = storedBlobs(ctx.store);
+      const stored = await storedBlobs(ctx.store);
       const first = await ctx.images.commit(d.differ, lower, upper, ctx.baseImage);
       const desc = first.layer;
       ctx.layers.push(layerRecord(id, rig.name, d.kind, desc));
@@ -95,9 +77,7 @@ export async function diffPhase(
       // for the phases after this one, and takes its place again if it is gone.
       const blob = ctx.store.blobPath(desc.digest);
       const keep = path.join(ctx.store.dir, `bench-keep-${path.basename(blob)}`);
-      const reset = stored.has(path.basename(blob))
-        ? undefined
-        : () => rmSync(blob, { force: true });
+      const reset = stored.has(desc.digest) ? undefined : () => rmSync(blob, { force: true });
       if (reset) linkSync(blob, keep);
       const stats = await timed(ctx, `commit ${label}`, commit, {
         warmup: false,
@@ -114,7 +94,7 @@ export async function diffPhase(
       if (d.only) continue;
       let listed = 0;
       const list = async () => {
-        listed = await listChanges(ctx, d.differ, lower, upper);
+        listed = (await listChanges(d.differ, ctx.mounts, lower, upper)).length;
       };
       if (!ctx.sampling.quick) await list(); // the warm-up
       const listStats = await timed(ctx, `diff ${label}`, list, { warmup: false });
@@ -144,65 +124,11 @@ export async function diffPhase(
   }
 }
 
-/**
- * What `strata diff` does with a differ's changes (core's `ContainerFilesystem.diff`): a
- * path is looked up in the lower tree to tell an addition from a change, unless its parent
- * is a directory the lower tree lacks (then it is an addition); through the differ's own
- * `lowerLookup` when it has one (aufs), else through a mount of the lower tree. Returns
- * the number of lines `strata diff` would print.
- */
-async function listChanges(
-  ctx: RunContext,
-  differ: Differ,
-  lower: Mount[],
-  upper: Mount[],
-): Promise<number> {
-  const direct = differ.changes && (await differ.lowerLookup?.(lower));
-  if (direct && differ.changes) {
-    return differ.changes(lower, upper, (changes) => countChanges(changes, direct));
-  }
-  return ctx.mounts.withTempMount(lower, async (lowerDir) => {
-    const lookup: LowerLookup = {
-      lstat: (p) => {
-        try {
-          return lstatSync(path.join(lowerDir, p));
-        } catch {
-          return undefined;
-        }
-      },
-    };
-    const consume = (changes: AsyncIterable<LayerChange>) => countChanges(changes, lookup);
-    if (differ.changes) return differ.changes(lower, upper, consume);
-    return ctx.mounts.withTempMount(upper, (upperDir) => consume(walkChanges(lowerDir, upperDir)));
-  });
-}
-
-async function countChanges(
-  changes: AsyncIterable<LayerChange>,
-  lowerTree: LowerLookup,
-): Promise<number> {
-  let n = 0;
-  const lowerHasDir = new Map<string, boolean>();
-  for await (const c of changes) {
-    if (c.kind === "opaque") continue;
-    n++;
-    if (c.kind === "delete") continue;
-    const slash = c.path.lastIndexOf("/");
-    const parent = slash < 0 ? "" : c.path.slice(0, slash);
-    let found: Stats | undefined;
-    if (parent === "" || lowerHasDir.get(parent) === true) found = lowerTree.lstat(c.path);
-    if (c.stat?.isDirectory()) lowerHasDir.set(c.path, !!found?.isDirectory());
-  }
-  return n;
-}
-
-/** The names (hex digests) of the blobs in the content store now. */
-function storedBlobs(content: ContentStore): Set<string> {
-  try {
-    return new Set(readdirSync(path.dirname(content.blobPath(`sha256:${"0".repeat(64)}`))));
-  } catch {
-    return new Set();
-  }
+/** The digests of the blobs in the content store now. */
+async function storedBlobs(content: ContentStore): Promise<Set<string>> {
+  const out = new Set<string>();
+  for await (const b of content.list()) out.add(b.digest);
+  return out;
 }
 
 /**

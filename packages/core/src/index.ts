@@ -37,6 +37,7 @@ export * from "./diff/differ.js";
 export * from "./diff/layer-blob.js";
 export * from "./diff/layer-change.js";
 export * from "./diff/layer-compression.js";
+export * from "./diff/list-changes.js";
 export * from "./diff/naive-differ.js";
 export * from "./diff/tree-guard.js";
 export * from "./diff/walk-changes.js";

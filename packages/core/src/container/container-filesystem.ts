@@ -1,12 +1,10 @@
 import { once } from "node:events";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { Writable } from "node:stream";
 import { inject, injectable } from "tsyringe";
 import { HashPipe } from "../content/hash-pipe.js";
-import type { Differ, LowerLookup } from "../diff/differ.js";
+import type { Differ } from "../diff/differ.js";
 import { ANNOTATION_LAYER_SIZE } from "../diff/layer-blob.js";
-import type { LayerChange } from "../diff/layer-change.js";
+import { listChanges } from "../diff/list-changes.js";
 import { walkChanges } from "../diff/walk-changes.js";
 import { writeLayerTar } from "../diff/write-layer-tar.js";
 import { applyConfigChanges } from "../image/config-changes.js";
@@ -63,27 +61,14 @@ export class ContainerFilesystem {
    * `C`hanged, `D`eleted), sorted by path.
    */
   async diff(rec: ContainerRecord): Promise<ContainerChange[]> {
-    return this.withBase(rec, async (lower) => {
-      const upper = await this.snapshotter.mounts(containerKey(rec.id));
-      const byPath = (a: ContainerChange, b: ContainerChange) =>
-        a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-      // A differ that reads the lower layers itself saves mounting them.
-      const direct = this.differ.changes && (await this.differ.lowerLookup?.(lower));
-      if (direct && this.differ.changes) {
-        const out = await this.differ.changes(lower, upper, (c) => classify(c, direct));
-        return out.sort(byPath);
-      }
-      return this.mounts.withTempMount(lower, async (lowerDir) => {
-        const consume = (changes: AsyncIterable<LayerChange>) =>
-          classify(changes, mountedLookup(lowerDir));
-        const out = this.differ.changes
-          ? await this.differ.changes(lower, upper, consume)
-          : await this.mounts.withTempMount(upper, (upperDir) =>
-              consume(walkChanges(lowerDir, upperDir)),
-            );
-        return out.sort(byPath);
-      });
-    });
+    return this.withBase(rec, async (lower) =>
+      listChanges(
+        this.differ,
+        this.mounts,
+        lower,
+        await this.snapshotter.mounts(containerKey(rec.id)),
+      ),
+    );
   }
 
   /**
@@ -176,51 +161,6 @@ export class ContainerFilesystem {
     else
       await this.mounts.withTempMount(await this.snapshotter.mounts(containerKey(rec.id)), write);
   }
-}
-
-/**
- * Turn a differ's change stream into `docker diff` lines. A native differ may call every
- * path it holds an `add`; a path that exists in the lower tree (below parents that are
- * real directories there, so no symlink is ever followed) is a change instead.
- */
-async function classify(
-  changes: AsyncIterable<LayerChange>,
-  lowerTree: LowerLookup,
-): Promise<ContainerChange[]> {
-  const out: ContainerChange[] = [];
-  // For each directory reported: whether the lower tree has a real directory there.
-  const lowerHasDir = new Map<string, boolean>();
-  for await (const c of changes) {
-    if (c.kind === "opaque") continue;
-    const p = `/${c.path}`;
-    if (c.kind === "delete") {
-      out.push({ kind: "D", path: p });
-      continue;
-    }
-    const slash = c.path.lastIndexOf("/");
-    const parent = slash < 0 ? "" : c.path.slice(0, slash);
-    let lower: fs.Stats | undefined;
-    if (parent === "" || lowerHasDir.get(parent) === true) {
-      lower = lowerTree.lstat(c.path);
-    }
-    out.push({ kind: lower ? "C" : "A", path: p });
-    const isDir = c.stat ? c.stat.isDirectory() : false;
-    if (isDir) lowerHasDir.set(c.path, !!lower?.isDirectory());
-  }
-  return out;
-}
-
-/** Lookups through the mounted tree at `dir`. */
-function mountedLookup(dir: string): LowerLookup {
-  return {
-    lstat: (p) => {
-      try {
-        return fs.lstatSync(path.join(dir, p));
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }
 
 /** A {@link ByteSink} over a Node writable stream, honouring its backpressure. */
