@@ -9,13 +9,10 @@ import { Tokens } from "../tokens.js";
 import { crashPoint } from "../util/crash-point.js";
 import { processAlive } from "../util/process.js";
 import { assertDigest, digestHex } from "./digest.js";
-import { HashPipe } from "./hash-pipe.js";
+import { HASH_PIPE_MIN_BYTES, HashPipe } from "./hash-pipe.js";
 
 /** Bytes between the background flushes of a {@link ContentWriter}. */
 const WRITEBACK_STEP = 32 << 20;
-
-/** Blobs of at least this many bytes (when the size is known) are hashed on a worker. */
-const OFFLOAD_THRESHOLD = 4 << 20;
 
 /** Options of {@link ContentStore.writer}. */
 export interface ContentWriterOptions {
@@ -312,7 +309,7 @@ export class ContentStore {
     const tmp = path.join(ingest, `${process.pid}-${randomBytes(8).toString("hex")}`);
     const fh = await fs.open(tmp, "wx", 0o644);
     const offload =
-      opts.offload ?? (expected.size !== undefined && expected.size >= OFFLOAD_THRESHOLD);
+      opts.offload ?? (expected.size !== undefined && expected.size >= HASH_PIPE_MIN_BYTES);
     const pipe = offload ? HashPipe.open(fh.fd) : undefined;
     return new ContentWriter(this, tmp, fh, expected, pipe);
   }

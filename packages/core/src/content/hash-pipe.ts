@@ -23,6 +23,12 @@ const waitAsync = (
   }
 ).waitAsync;
 
+/**
+ * Blobs and layers of at least this many bytes are worth a worker (when the size is known
+ * ahead): below it, the copy into the ring and the hand-over cost more than they save.
+ */
+export const HASH_PIPE_MIN_BYTES = 4 << 20;
+
 /** Slots in a ring, and their size: 8 MiB of shared memory per worker, reused. */
 const SLOTS = 8;
 const SLOT_SIZE = 1 << 20;

@@ -5,8 +5,8 @@
  * never touches anything but the job's memory and file descriptor.
  */
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
 import { parentPort } from "node:worker_threads";
+import { writeAllSync } from "../util/write-all.js";
 import {
   CLOSED,
   FAILED,
@@ -38,7 +38,7 @@ function run(job: HashJob): HashJobResult {
     if (failure === undefined && Atomics.load(control, CLOSED) !== 2) {
       try {
         hash.update(view);
-        if (job.fd !== undefined) writeAll(job.fd, view, bytes);
+        if (job.fd !== undefined) writeAllSync(job.fd, view, bytes);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         failure = { ok: false, message: e.message, ...(e.code ? { code: e.code } : {}) };
@@ -51,11 +51,6 @@ function run(job: HashJob): HashJobResult {
     Atomics.notify(control, TAIL);
   }
   return failure ?? { ok: true, digest: hash.digest("hex"), bytes };
-}
-
-function writeAll(fd: number, buf: Buffer, position: number): void {
-  let off = 0;
-  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
 }
 
 parentPort?.on("message", (job: HashJob) => {

@@ -7,6 +7,7 @@ import { mknod } from "../util/device.js";
 import { breather } from "../util/event-loop.js";
 import type { TarHeader } from "../util/tar-header.js";
 import { readTar, type TarEntry } from "../util/tar-reader.js";
+import { writeAllSync } from "../util/write-all.js";
 import { isNotPermitted, isUnsupported, writeXattr } from "../util/xattrs.js";
 import { cleanLayerPath, TreeGuard } from "./tree-guard.js";
 
@@ -231,8 +232,8 @@ export async function applyLayerTar(
           // O_EXCL|O_NOFOLLOW: never write through whatever might sit at `abs`.
           const fd = fs.openSync(abs, CREATE_FILE, 0o600);
           try {
-            if (h.size <= SMALL_FILE) writeAll(fd, await entry.buffer());
-            else for await (const chunk of entry.chunks()) writeAll(fd, chunk);
+            if (h.size <= SMALL_FILE) writeAllSync(fd, await entry.buffer());
+            else for await (const chunk of entry.chunks()) writeAllSync(fd, chunk);
             if (sameOwner) fs.fchownSync(fd, h.uid, h.gid);
             fs.fchmodSync(fd, h.mode);
             setXattrs(abs, h);
@@ -315,11 +316,6 @@ function isRealDir(tree: TreeGuard, rel: string): boolean {
     throw err;
   }
   return fs.lstatSync(tree.abs(rel), { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  let off = 0;
-  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 function depth(rel: string): number {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ContentStore } from "../content/content-store.js";
 import type { Descriptor } from "../content/descriptor.js";
+import { HASH_PIPE_MIN_BYTES } from "../content/hash-pipe.js";
 import { InvalidArgumentError, NotSupportedError } from "../errors.js";
 import { layerCompression, MediaTypes } from "../image/media-types.js";
 import { type ByteSink, createGzipSink, HashingSink } from "../util/byte-sink.js";
@@ -17,9 +18,6 @@ export const ANNOTATION_LAYER_ENTRIES = "io.strata.layer.entries";
 export const ANNOTATION_LAYER_SIZE = "io.strata.layer.size";
 /** Annotation holding a compressed layer's diff ID (digest of its uncompressed tar). */
 export const ANNOTATION_DIFF_ID = "io.strata.diff-id";
-
-/** Layers of at least this many (stored) bytes are hashed on a worker while applied. */
-const HASH_ON_WORKER = 4 << 20;
 
 /** Options of {@link storeLayerBlob}. */
 export interface StoreLayerBlobOptions extends WriteLayerTarOptions {
@@ -145,7 +143,7 @@ export async function applyLayerBlob(
     try {
       const res = await applyLayerTar(progress ? countedBlob() : readFileChunks(fd), dir, {
         ...opts,
-        hashOnWorker: desc.size >= HASH_ON_WORKER,
+        hashOnWorker: desc.size >= HASH_PIPE_MIN_BYTES,
       });
       const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
       if (expected !== undefined && expected !== res.diffId) {
@@ -174,7 +172,7 @@ export async function applyLayerBlob(
     const tar = await decompressLayer(hashedBlob(), compression);
     const res = await applyLayerTar(tar, dir, {
       ...opts,
-      hashOnWorker: desc.size >= HASH_ON_WORKER,
+      hashOnWorker: desc.size >= HASH_PIPE_MIN_BYTES,
     });
     const expected = desc.annotations?.[ANNOTATION_DIFF_ID];
     if (expected !== undefined && expected !== res.diffId) {
